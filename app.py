@@ -1,0 +1,97 @@
+"""Posterbooth entry point.
+
+``python app.py`` runs everything on one machine: an embedded Redis, rq workers, SQLite,
+the offline image provider and the demo campaigns. With ``REDIS_URL`` set it serves the
+web only and leaves the jobs to ``rq worker`` processes. ``gunicorn 'app:create_app()'``
+serves the web in scaled mode; ``flask --app app campaigns validate`` checks campaigns.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import signal
+import sys
+import threading
+from contextlib import nullcontext
+from types import FrameType
+
+from posterbooth import create_app
+from posterbooth.campaigns import CampaignError, load_all
+from posterbooth.config import ConfigError, load_settings
+
+__all__ = ["create_app", "main"]
+
+log = logging.getLogger("posterbooth")
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python app.py", description="Run Posterbooth.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=5000, help="port to listen on (default 5000)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker processes in embedded mode (default EMBEDDED_WORKERS or 2)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the web server, and in embedded mode Redis and the workers too, until Ctrl-C."""
+    args = _parse(argv)
+    try:
+        settings = load_settings()
+        logging.basicConfig(level=settings.LOG_LEVEL, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        load_all(settings.CAMPAIGNS_DIR)  # stop here, with one clear message, if a campaign is wrong
+    except (CampaignError, ConfigError) as exc:
+        print(f"posterbooth: cannot start: {exc}", file=sys.stderr)
+        return 2
+
+    from werkzeug.serving import make_server
+
+    from posterbooth.embedded import EmbeddedServices
+
+    services = EmbeddedServices(settings, workers=args.workers) if settings.embedded else nullcontext()
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        with services as running:
+            config = {"REDIS_URL": running.url} if running is not None else {}
+            app = create_app(config)
+            server = make_server(args.host, args.port, app, threaded=True)
+            mode = "embedded" if settings.embedded else "web only"
+            print(f" * Posterbooth ({mode}) on http://{args.host}:{server.server_port}/  (Ctrl-C to stop)",
+                  flush=True)
+            if running is not None:
+                threading.Thread(target=_watch, args=(running, app, stop), daemon=True).start()
+            try:
+                server.serve_forever()
+            finally:
+                server.server_close()
+    except KeyboardInterrupt:
+        pass
+    print(" * Posterbooth stopped", flush=True)
+    return 0
+
+
+def _watch(services: object, app: object, stop: threading.Event) -> None:
+    """Restart dead workers and enqueue orphaned participations every few seconds."""
+    from posterbooth.db import get_db
+    from posterbooth.participations import requeue_orphans
+    from posterbooth.queue import get_queue
+
+    while not stop.wait(15):
+        try:
+            services.check_workers()  # type: ignore[attr-defined]
+            with app.app_context():  # type: ignore[attr-defined]
+                requeue_orphans(get_db(), get_queue())
+        except Exception:  # noqa: BLE001 - the watchdog must keep running
+            log.exception("embedded watchdog failed")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

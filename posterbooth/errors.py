@@ -1,0 +1,57 @@
+"""Friendly error pages in the attendee's language: never a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+def error_page(status: int, title: str, message: str, *, back_url: str | None = None) -> tuple[str, int]:
+    """Render the error page with a title and a plain message."""
+    return render_template("errors/error.html", status=status, title=title, message=message,
+                           back_url=back_url), status
+
+
+def _messages() -> dict[int, tuple[str, str]]:
+    return {
+        400: (_("Something was wrong with that request"), _("Please go back and try again.")),
+        404: (_("Page not found"), _("This page does not exist. Check the link or scan the QR code again.")),
+        405: (_("Not allowed"), _("Please use the buttons on the page.")),
+        413: (_("File too large"), _("What you sent is too large. Please go back and try something smaller.")),
+        429: (_("Slow down a little"), _("Too many tries in a short time. Please wait a minute and try again.")),
+        500: (_("Something went wrong"), _("We could not finish this. Please try again in a moment.")),
+        503: (_("Very busy right now"), _("Please try again in a moment.")),
+    }
+
+
+def _http_error(exc: HTTPException) -> tuple[str, int]:
+    status = exc.code or 500
+    title, message = _messages().get(status, _messages()[400 if status < 500 else 500])
+    return error_page(status, title, message)
+
+
+def _csrf_error(exc: CSRFError) -> tuple[str, int]:
+    return error_page(
+        400, _("This page has expired"),
+        _("Your session ran out or cookies are blocked. Please go back, reload the page and try again."),
+        back_url=request.path,
+    )
+
+
+def _unexpected(exc: Exception) -> tuple[str, int]:
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    title, message = _messages()[500]
+    return error_page(500, title, message)
+
+
+def init_app(app: Flask) -> None:
+    """Register the friendly error handlers."""
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)

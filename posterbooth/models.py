@@ -1,0 +1,83 @@
+"""Database tables: participations are the source of truth about every attendee's poster."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    """Return the current time in UTC."""
+    return datetime.now(UTC)
+
+
+def new_token() -> str:
+    """Return an unguessable URL-safe token (128 random bits)."""
+    return secrets.token_urlsafe(16)
+
+
+_CODE_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+
+
+def new_referral_code() -> str:
+    """Return a short referral code that is easy to read in a URL (60 random bits)."""
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(12))
+
+
+class Base(DeclarativeBase):
+    """Declarative base of Posterbooth's tables."""
+
+    type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+STATUSES = ("queued", "running", "done", "failed", "rejected")
+ACTIVE_STATUSES = ("queued", "running")
+
+
+class Participation(Base):
+    """One attendee's submitted answers and the poster made from them."""
+
+    __tablename__ = "participations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_token)
+    share_token: Mapped[str] = mapped_column(String(32), unique=True, default=new_token)
+    referral_code: Mapped[str] = mapped_column(String(16), unique=True, default=new_referral_code)
+    submission_key: Mapped[str] = mapped_column(String(64), unique=True)
+    campaign: Mapped[str] = mapped_column(String(64), index=True)
+    device_id: Mapped[str] = mapped_column(String(64), index=True)
+    locale: Mapped[str] = mapped_column(String(8), default="zh-CN")
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    outcome: Mapped[str] = mapped_column(String(40))
+    style: Mapped[str] = mapped_column(String(40), default="")
+    prompt: Mapped[str] = mapped_column(Text)
+    negative_prompt: Mapped[str] = mapped_column(Text, default="")
+    seed: Mapped[int] = mapped_column(Integer)
+    provider: Mapped[str] = mapped_column(String(20))
+    provider_model: Mapped[str] = mapped_column(String(80), default="")
+    provider_job_id: Mapped[str] = mapped_column(String(120), default="")
+    status: Mapped[str] = mapped_column(String(12), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error_code: Mapped[str] = mapped_column(String(40), default="")
+    error_detail: Mapped[str] = mapped_column(Text, default="")
+    image_path: Mapped[str] = mapped_column(String(200), default="")
+    poster_path: Mapped[str] = mapped_column(String(200), default="")
+    share_card_path: Mapped[str] = mapped_column(String(200), default="")
+    base_url: Mapped[str] = mapped_column(String(200), default="")
+    referrer_id: Mapped[int | None] = mapped_column(ForeignKey("participations.id"), nullable=True, index=True)
+    channel: Mapped[str] = mapped_column(String(40), default="")
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (Index("ix_participations_campaign_device", "campaign", "device_id", "created_at"),)
+
+    @property
+    def active(self) -> bool:
+        """Return True while the poster is still being made."""
+        return self.status in ACTIVE_STATUSES

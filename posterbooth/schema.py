@@ -1,0 +1,270 @@
+"""The campaign definition schema: what a marketer may write in campaign.yaml."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from posterbooth.layout import PosterLayout
+
+SLUG_RE = r"^[a-z0-9][a-z0-9-]{1,62}$"
+ID_RE = r"^[a-z][a-z0-9_]{0,39}$"
+COLOR_RE = r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$"
+
+Identifier = Annotated[str, Field(pattern=ID_RE)]
+
+
+class Model(BaseModel):
+    """Base for definition models: unknown fields are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Schedule(Model):
+    """When the campaign accepts participations."""
+
+    start: datetime | None = Field(None, description="When the campaign opens (ISO 8601, with a zone).")
+    end: datetime | None = Field(None, description="When the campaign closes (ISO 8601, with a zone).")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Schedule:
+        if self.start and self.end and self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class Assets(Model):
+    """Files in the campaign folder."""
+
+    cover: str | None = Field(None, description="Cover image shown on the landing page and the home page.")
+    logo: str | None = Field(None, description="Logo drawn on the poster and the landing page.")
+    font: str | None = Field(None, description="Brand font file (TTF/OTF) used by text blocks with font: brand.")
+
+
+class Theme(Model):
+    """Page colours."""
+
+    primary: str = Field("#2F6F5E", pattern=COLOR_RE, description="Buttons, progress and links.")
+    background: str = Field("#F7F3EC", pattern=COLOR_RE, description="Page background colour.")
+    text: str = Field("#1E2433", pattern=COLOR_RE, description="Body text colour.")
+
+
+class Condition(Model):
+    """Show a question only when an earlier answer matches."""
+
+    question: Identifier = Field(description="Id of an earlier question.")
+    any_of: list[str] = Field(min_length=1, description="Option values; the condition holds when any was chosen.")
+
+
+class Option(Model):
+    """One choice of a single- or multiple-choice question."""
+
+    value: Identifier = Field(description="Stable id of the option, stored with the answers.")
+    label: str = Field(min_length=1, max_length=80, description="Text shown to the attendee.")
+    prompt: str = Field("", max_length=300, description="Prompt fragment this option contributes.")
+    scores: dict[Identifier, float] = Field(
+        default_factory=dict, description="Points this option gives each outcome (outcome id → points)."
+    )
+
+
+class Question(Model):
+    """One question screen."""
+
+    id: Identifier = Field(description="Stable id of the question, used in templates and conditions.")
+    type: Literal["single", "multiple", "text", "photo"] = Field(
+        description="single, multiple or text (photo is reserved for photo campaigns)."
+    )
+    title: str = Field(min_length=1, max_length=120, description="The question as shown.")
+    help: str = Field("", max_length=200, description="A short hint under the question.")
+    options: list[Option] = Field(default_factory=list, description="Choices (single and multiple).")
+    min: int = Field(1, ge=0, description="Fewest choices for a multiple-choice question.")
+    max: int | None = Field(None, ge=1, description="Most choices for a multiple-choice question.")
+    required: bool = Field(True, description="Whether a text answer must be given.")
+    max_length: int = Field(40, ge=1, le=200, description="Longest text answer, in characters.")
+    placeholder: str = Field("", max_length=80, description="Placeholder of the text field.")
+    show_if: Condition | None = Field(None, description="Show the question only when this matches.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Question:
+        if self.type == "photo":
+            raise ValueError("photo questions are not available yet (reserved for photo campaigns)")
+        if self.type in {"single", "multiple"}:
+            if len(self.options) < 2:
+                raise ValueError(f"a {self.type}-choice question needs at least 2 options")
+            values = [o.value for o in self.options]
+            if len(set(values)) != len(values):
+                raise ValueError("option values must be unique within a question")
+        elif self.options:
+            raise ValueError("a text question has no options")
+        if self.type == "multiple":
+            top = self.max if self.max is not None else len(self.options)
+            if not self.min <= top <= len(self.options):
+                raise ValueError("need min <= max <= number of options")
+        return self
+
+    @property
+    def max_choices(self) -> int:
+        """Return the most choices allowed."""
+        return self.max if self.max is not None else len(self.options)
+
+    def option(self, value: str) -> Option | None:
+        """Return the option with this value, if any."""
+        return next((o for o in self.options if o.value == value), None)
+
+
+class Rule(Model):
+    """A condition on one answer, for rule-based outcomes."""
+
+    question: Identifier = Field(description="Id of the question the rule looks at.")
+    any_of: list[str] = Field(min_length=1, description="Option values; the rule holds when any was chosen.")
+
+
+class Outcome(Model):
+    """One result the answers can lead to."""
+
+    id: Identifier = Field(description="Stable id of the outcome.")
+    title: str = Field(min_length=1, max_length=60, description="Name of the outcome (e.g. 杭州西湖).")
+    description: str = Field("", max_length=300, description="A line or two about the outcome.")
+    prompt: str = Field("", max_length=500, description="Prompt fragment for this outcome.")
+    when: list[Rule] = Field(
+        default_factory=list, description="Rules (all must hold) when outcome_by is rules; empty = fallback."
+    )
+
+
+class Style(Model):
+    """A picture style the attendee may choose."""
+
+    id: Identifier = Field(description="Stable id of the style.")
+    label: str = Field(min_length=1, max_length=30, description="Name shown to the attendee.")
+    prompt: str = Field("", max_length=200, description="Prompt fragment for this style.")
+    render: str = Field("", max_length=30, description="Hint for the offline renderer (watercolor, anime, ink, 3d).")
+    swatch: str = Field("#888888", pattern=COLOR_RE, description="Colour of the style's chip on the page.")
+    settings: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Per-provider setting overrides for this style (provider name → settings).",
+    )
+
+
+class PromptSpec(Model):
+    """How answers become an image prompt."""
+
+    template: str = Field(min_length=1, max_length=4000, description="Jinja2 template of the image prompt.")
+    negative: str = Field("", max_length=500, description="Negative prompt: what the image must not show.")
+    max_length: int = Field(900, ge=50, le=4000, description="Longest composed prompt, in characters.")
+    blocklist: list[str] = Field(
+        default_factory=list, description="Words that typed answers may not contain (added to BLOCKLIST_FILE)."
+    )
+
+
+class Generation(Model):
+    """Image generation settings."""
+
+    provider: Literal["offline", "hunyuan", "openai"] | None = Field(
+        None, description="Provider for this campaign; IMAGE_PROVIDER when unset."
+    )
+    width: int = Field(1024, ge=256, le=2048, description="Width of the generated image, in pixels.")
+    height: int = Field(1024, ge=256, le=2048, description="Height of the generated image, in pixels.")
+    offline: dict[str, Any] = Field(default_factory=dict, description="Settings for the offline renderer.")
+    hunyuan: dict[str, Any] = Field(default_factory=dict, description="Settings for Tencent Hunyuan.")
+    openai: dict[str, Any] = Field(default_factory=dict, description="Settings for OpenAI-compatible APIs.")
+
+
+class ShareCard(Model):
+    """Texts of link previews and share cards (Jinja2, with answers and outcome)."""
+
+    title: str = Field(min_length=1, max_length=120, description="Title of the share card.")
+    description: str = Field("", max_length=200, description="Description of the share card.")
+    cta: str = Field("", max_length=30, description="Label of the 'try it yourself' button.")
+
+
+class Campaign(Model):
+    """A whole campaign definition."""
+
+    slug: str = Field(pattern=SLUG_RE, description="URL name; must equal the folder name.")
+    title: str = Field(min_length=1, max_length=60, description="Campaign title.")
+    intro: str = Field("", max_length=600, description="Introduction on the landing page.")
+    locale: Literal["zh-CN", "en"] = Field("zh-CN", description="Language of the engine's words on the pages.")
+    schedule: Schedule = Field(default_factory=Schedule, description="When participations are accepted.")
+    assets: Assets = Field(default_factory=Assets, description="Files in the campaign folder.")
+    theme: Theme = Field(default_factory=Theme, description="Page colours.")
+    start_label: str = Field("", max_length=20, description="Label of the start button (engine default when empty).")
+    questions: list[Question] = Field(min_length=1, description="The questions, in order.")
+    outcome_by: Literal["scores", "rules"] = Field("scores", description="How answers choose the outcome.")
+    outcomes: list[Outcome] = Field(min_length=1, description="The possible outcomes.")
+    styles: list[Style] = Field(default_factory=list, description="Styles to choose from (none: no style screen).")
+    prompt: PromptSpec = Field(description="How answers become the image prompt.")
+    generation: Generation = Field(default_factory=Generation, description="Image generation settings.")
+    poster: PosterLayout = Field(default_factory=PosterLayout, description="Poster layout.")
+    share: ShareCard = Field(description="Share card texts.")
+
+    @field_validator("questions")
+    @classmethod
+    def _unique_questions(cls, questions: list[Question]) -> list[Question]:
+        ids = [q.id for q in questions]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"question ids must be unique (repeated: {', '.join(dupes)})")
+        for index, question in enumerate(questions):
+            cond = question.show_if
+            if cond is None:
+                continue
+            earlier = {q.id: q for q in questions[:index]}
+            if cond.question not in earlier:
+                raise ValueError(f"question {question.id!r}: show_if names {cond.question!r}, not an earlier question")
+            unknown = [v for v in cond.any_of if earlier[cond.question].option(v) is None]
+            if unknown:
+                raise ValueError(f"question {question.id!r}: show_if has unknown options {unknown}")
+        return questions
+
+    @model_validator(mode="after")
+    def _references(self) -> Campaign:
+        outcome_ids = [o.id for o in self.outcomes]
+        if len(set(outcome_ids)) != len(outcome_ids):
+            raise ValueError("outcome ids must be unique")
+        style_ids = [s.id for s in self.styles]
+        if len(set(style_ids)) != len(style_ids):
+            raise ValueError("style ids must be unique")
+        by_id = {q.id: q for q in self.questions}
+        for question in self.questions:
+            for option in question.options:
+                unknown = sorted(set(option.scores) - set(outcome_ids))
+                if unknown:
+                    raise ValueError(
+                        f"question {question.id!r} option {option.value!r} scores unknown outcomes {unknown}"
+                    )
+        for outcome in self.outcomes:
+            for rule in outcome.when:
+                target = by_id.get(rule.question)
+                if target is None:
+                    raise ValueError(f"outcome {outcome.id!r}: rule names unknown question {rule.question!r}")
+                bad = [v for v in rule.any_of if target.option(v) is None]
+                if bad:
+                    raise ValueError(f"outcome {outcome.id!r}: rule has unknown options {bad}")
+        if self.outcome_by == "rules" and all(o.when for o in self.outcomes):
+            raise ValueError("with outcome_by: rules, one outcome needs an empty 'when' as the fallback")
+        return self
+
+    def question(self, question_id: str) -> Question | None:
+        """Return the question with this id, if any."""
+        return next((q for q in self.questions if q.id == question_id), None)
+
+    def outcome(self, outcome_id: str) -> Outcome | None:
+        """Return the outcome with this id, if any."""
+        return next((o for o in self.outcomes if o.id == outcome_id), None)
+
+    def style(self, style_id: str | None) -> Style | None:
+        """Return the style with this id, if any."""
+        return next((s for s in self.styles if s.id == style_id), None)
+
+    @property
+    def has_style_step(self) -> bool:
+        """Return True when the attendee picks a style."""
+        return len(self.styles) > 1
+
+
+def plain_text(value: str) -> str:
+    """Collapse whitespace in a definition text for one-line uses."""
+    return re.sub(r"\s+", " ", value).strip()

@@ -1,0 +1,51 @@
+"""CSRF protection, rate limits and security headers."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+from flask_limiter import Limiter
+from flask_wtf.csrf import CSRFProtect
+
+from posterbooth.devices import device_id
+
+csrf = CSRFProtect()
+
+
+def _rate_key() -> str:
+    # Event Wi-Fi puts a whole crowd behind one address: limit per device, not per IP alone.
+    return f"{request.remote_addr}|{device_id()}"
+
+
+limiter = Limiter(key_func=_rate_key, default_limits=[], headers_enabled=True)
+
+CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; connect-src 'self'; font-src 'self'; frame-ancestors 'self'; "
+    "base-uri 'none'; form-action 'self'"
+)
+
+
+def _headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    return response
+
+
+def _storage_uri(redis_url: str) -> str:
+    if not redis_url:
+        return "memory://"
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url[len("unix://"):]
+    return redis_url
+
+
+def init_app(app: Flask) -> None:
+    """Attach CSRF protection, the rate limiter and security headers."""
+    csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", _storage_uri(app.config["REDIS_URL"]))
+    app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "posterbooth-limits")
+    limiter.init_app(app)
+    app.after_request(_headers)

@@ -1,0 +1,52 @@
+"""Media storage: generated images, posters and share cards on disk, under random names."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+KINDS = ("images", "posters", "cards", "uploads")
+
+
+class MediaStore:
+    """Save and find media files below one root directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def save(self, kind: str, data: bytes, extension: str) -> str:
+        """Write the bytes atomically under a new random name; return the path relative to the root."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown media kind {kind!r}")
+        name = secrets.token_urlsafe(18)
+        relative = f"{kind}/{name[:2]}/{name}.{extension.lstrip('.')}"
+        target = self.root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.replace(temp, target)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+        return relative
+
+    def path(self, relative: str) -> Path | None:
+        """Return the absolute path of a stored file, or None if it is outside the root or missing."""
+        if not relative:
+            return None
+        candidate = (self.root / relative).resolve()
+        if self.root.resolve() not in candidate.parents or not candidate.is_file():
+            return None
+        return candidate
+
+    def delete(self, relative: str) -> bool:
+        """Delete a stored file; return True if it existed."""
+        path = self.path(relative)
+        if path is None:
+            return False
+        path.unlink(missing_ok=True)
+        return True

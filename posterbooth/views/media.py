@@ -1,0 +1,20 @@
+"""Serving stored images with long cache headers."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, send_file
+
+from posterbooth.storage import MediaStore
+
+bp = Blueprint("media", __name__, url_prefix="/media")
+
+
+@bp.get("/<path:relative>")
+def file(relative: str) -> Response:
+    """Serve a stored image; names are random, so it may be cached for a year."""
+    path = MediaStore(current_app.config["MEDIA_DIR"]).path(relative)
+    if path is None or path.suffix.lower() not in {".jpg", ".png", ".gif", ".webp"}:
+        abort(404)
+    response = send_file(path, max_age=365 * 24 * 3600, conditional=True)
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response

@@ -1,0 +1,164 @@
+"""Shared fixtures: real Redis and real databases, started or failed loudly, never skipped."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+TEST_PG_URL = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _redis_up(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.exceptions.ConnectionError:
+        return False
+
+
+def _ensure_redis(url: str) -> None:
+    """Start the local redis-server if it is down; fail loudly if that is impossible."""
+    if _redis_up(url):
+        return
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.fail(f"Redis at {url} is down and no redis-server binary is installed to start it")
+    subprocess.run(
+        [server, "--daemonize", "yes", "--bind", "127.0.0.1", "--port", "6379", "--save", "",
+         "--appendonly", "no"],
+        check=False,
+    )
+    for _ in range(50):
+        if _redis_up(url):
+            return
+        time.sleep(0.1)
+    pytest.fail(f"Redis at {url} is down and could not be started")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """Return the URL of a dedicated test database on a real Redis."""
+    _ensure_redis(TEST_REDIS_URL)
+    return TEST_REDIS_URL
+
+
+@pytest.fixture
+def redis_conn(redis_url: str) -> Iterator[redis.Redis]:
+    """Yield a connection to the test Redis database, flushed around each test."""
+    conn = redis.Redis.from_url(redis_url)
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+    conn.close()
+
+
+def _pg_admin_url() -> str:
+    return TEST_PG_URL
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """Create a throwaway PostgreSQL database for this run and drop it afterwards."""
+    import psycopg
+
+    name = f"pb_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(_pg_admin_url(), autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        pg_ctl = shutil.which("pg_ctlcluster")
+        if pg_ctl is None:
+            pytest.fail(f"PostgreSQL at {TEST_PG_URL} is down and cannot be started: {exc}")
+        versions = sorted(os.listdir("/etc/postgresql"))
+        subprocess.run([pg_ctl, "--skip-systemctl-redirect", versions[-1], "main", "start"], check=False)
+        try:
+            admin = psycopg.connect(_pg_admin_url(), autocommit=True, connect_timeout=5)
+        except psycopg.OperationalError as exc2:
+            pytest.fail(f"PostgreSQL at {TEST_PG_URL} is down and could not be started: {exc2}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = TEST_PG_URL.rsplit("/", 1)[0]
+    yield f"{base.replace('postgresql://', 'postgresql+psycopg://', 1)}/{name}"
+    with psycopg.connect(_pg_admin_url(), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Return a database URL: a fresh SQLite file, or the run's PostgreSQL database (emptied)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+# --- the web app, its worker and an attendee's browser --------------------------------------------
+
+CAMPAIGNS = ROOT / "campaigns"
+
+
+@pytest.fixture
+def app_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str, redis_conn: redis.Redis, redis_url: str
+) -> dict[str, str]:
+    """Point the settings (web and worker alike) at the test database, Redis and a temporary media dir."""
+    env = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "INSTANCE_DIR": str(tmp_path / "instance"),
+        "MEDIA_DIR": str(tmp_path / "media"),
+        "CAMPAIGNS_DIR": str(CAMPAIGNS),
+        "SECRET_KEY": "test-secret",
+        "PUBLIC_BASE_URL": "https://event.example.com",
+        "IMAGE_PROVIDER": "offline",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    from workers.context import get_context
+
+    get_context.cache_clear()
+    yield env
+    get_context.cache_clear()
+
+
+@pytest.fixture
+def app(app_env: dict[str, str]):
+    """Return the web app configured for tests (CSRF on, as in production)."""
+    from posterbooth import create_app
+
+    application = create_app({"TESTING": True})
+    yield application
+    application.extensions["posterbooth.db"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    """Return a test client: one attendee's browser."""
+    return app.test_client()
+
+
+@pytest.fixture
+def run_worker(app):
+    """Return a function that runs a real rq worker (SimpleWorker, burst) over the queue."""
+    from rq import SimpleWorker
+
+    def run() -> None:
+        queue = app.extensions["posterbooth.queue"]
+        SimpleWorker([queue], connection=queue.connection).work(burst=True, logging_level="WARNING")
+
+    return run

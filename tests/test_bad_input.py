@@ -1,0 +1,117 @@
+"""Bad posts get a clear 4xx page in the attendee's language; never a 500."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.attendee import answer, form_fields
+
+
+def _post(client, url: str, **data):
+    page = client.get(url)
+    fields = form_fields(page.get_data(as_text=True)) if page.status_code == 200 else {}
+    return client.post(url, data={**fields, **data})
+
+
+@pytest.mark.parametrize(
+    ("slug", "step", "data", "status", "message"),
+    [
+        ("spring-outing", "scenery", {}, 422, "请先回答这个问题"),
+        ("spring-outing", "scenery", {"answer": "paris"}, 422, "这个选项不在列表中"),
+        ("spring-outing", "scenery", {"answer": ["lake", "flowers"]}, 422, "这个选项不在列表中"),
+        ("dream-weekend", "place", {"answer": "moon"}, 422, "That choice is not one of the options"),
+    ],
+)
+def test_bad_choice_posts(client, slug, step, data, status, message):
+    response = _post(client, f"/c/{slug}/q/{step}", **data)
+    assert response.status_code == status
+    assert message in response.get_data(as_text=True)
+
+
+def _reach_word(client):
+    answer(client, "dream-weekend", "place", "sea")
+    answer(client, "dream-weekend", "time", "morning")
+
+
+def test_over_long_text_is_refused_with_its_limit(client):
+    _reach_word(client)
+    response = _post(client, "/c/dream-weekend/q/word", answer="x" * 25)
+    assert response.status_code == 422
+    assert "Please keep it to 24 characters." in response.get_data(as_text=True)
+
+
+def test_empty_required_text_is_refused(client):
+    _reach_word(client)
+    response = _post(client, "/c/dream-weekend/q/word", answer=" \u200b\t ")
+    assert response.status_code == 422 and "Please answer this question." in response.get_data(as_text=True)
+
+
+def test_blocked_word_gets_a_friendly_message_and_keeps_earlier_answers(client):
+    _reach_word(client)
+    response = _post(client, "/c/dream-weekend/q/word", answer="K i l l")
+    assert response.status_code == 422
+    assert "can't be used" in response.get_data(as_text=True)
+    assert "This question" not in response.get_data(as_text=True)
+    back = client.get("/c/dream-weekend/q/time").get_data(as_text=True)
+    assert 'value="morning" checked' in back
+
+
+def test_control_characters_are_stripped_from_text(app, client):
+    _reach_word(client)
+    response = _post(client, "/c/dream-weekend/q/word", answer="sun\x00\x1b[31mny\u202e")
+    assert response.status_code == 302
+    answer(client, "dream-weekend", "style", "ink")
+    from sqlalchemy import select
+
+    from posterbooth.models import Participation
+
+    with app.extensions["posterbooth.db"].session() as session:
+        assert session.scalars(select(Participation.answers)).one()["word"] == "sun[31mny"
+
+
+def test_unknown_style_is_refused(client):
+    _reach_word(client)
+    _post(client, "/c/dream-weekend/q/word", answer="calm")
+    response = _post(client, "/c/dream-weekend/style", style="cubism")
+    assert response.status_code == 422 and "Please choose a style." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "status"),
+    [
+        ("get", "/c/no-such-campaign", 404),
+        ("get", "/c/spring-outing/q/no_such_question", 404),
+        ("get", "/c/spring-outing/style", 404),
+        ("get", "/c/spring-outing/asset/secret", 404),
+        ("get", "/r/not-a-real-id", 404),
+        ("get", "/r/not-a-real-id/status.json", 404),
+        ("get", "/s/not-a-real-token", 404),
+        ("get", "/media/../instance/secret_key", 404),
+        ("get", "/media/posters/none.jpg", 404),
+        ("post", "/c/spring-outing/q/scenery", 400),  # no CSRF token
+        ("post", "/c/spring-outing", 405),
+    ],
+)
+def test_unknown_and_malformed_requests(client, method, url, status):
+    response = getattr(client, method)(url)
+    assert response.status_code == status
+    body = response.get_data(as_text=True)
+    assert "Traceback" not in body and "<h1>" in body
+
+
+def test_unknown_campaign_post_with_token_is_404(client):
+    page = client.get("/c/spring-outing/q/scenery").get_data(as_text=True)
+    response = client.post("/c/nope/q/scenery", data={**form_fields(page), "answer": "lake"})
+    assert response.status_code == 404
+
+
+def test_oversized_post_is_413(client):
+    page = client.get("/c/spring-outing/q/scenery").get_data(as_text=True)
+    response = client.post("/c/spring-outing/q/scenery", data={**form_fields(page), "answer": "a" * (3 << 20)})
+    assert response.status_code == 413
+
+
+def test_missing_csrf_message_is_in_the_campaign_language(client):
+    response = client.post("/c/spring-outing/q/scenery", data={"answer": "lake"},
+                           headers={"Accept-Language": "zh-CN"})
+    assert response.status_code == 400 and "页面已过期" in response.get_data(as_text=True)

@@ -1,0 +1,1 @@
+"""Background work: rq job functions and the image providers they call."""

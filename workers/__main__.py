@@ -1,0 +1,57 @@
+"""Run an rq worker for Posterbooth's queue: ``python -m workers`` (embedded mode uses this)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+
+from rq import Worker
+
+from posterbooth.config import load_settings
+from posterbooth.queue import connect, make_queue
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start a worker that processes generation jobs until stopped."""
+    parser = argparse.ArgumentParser(prog="python -m workers", description=__doc__)
+    parser.add_argument("--name", default=None, help="worker name shown by rq")
+    parser.add_argument("--burst", action="store_true", help="quit when the queue is empty")
+    parser.add_argument("--parent-pid", type=int, default=0, help="stop when this process (the app) is gone")
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    if not settings.REDIS_URL:
+        print("REDIS_URL is not set: start the app with `python app.py`, or set REDIS_URL.", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.LOG_LEVEL, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    connection = connect(settings.REDIS_URL)
+    queue = make_queue(connection, settings.QUEUE_NAME)
+    from workers.context import get_context
+
+    get_context()  # load campaigns and check the database before taking jobs
+    worker = Worker([queue], connection=connection, name=args.name or f"posterbooth-{os.getpid()}")
+    if args.parent_pid:
+        _exit_with_parent(args.parent_pid)
+    worker.work(burst=args.burst, with_scheduler=True, logging_level=settings.LOG_LEVEL)
+    return 0
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """Stop this worker (warm) if the app that started it disappears, e.g. after SIGKILL."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(2)
+            if os.getppid() != parent_pid:
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
