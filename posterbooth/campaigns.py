@@ -159,6 +159,8 @@ def _check_templates(campaign: Campaign, path: Path, node: yaml.Node | None) -> 
     ]
     for index, block in enumerate(campaign.poster.texts):
         sources.append((("poster", "texts", index, "text"), block.text))
+    if campaign.poster.qr is not None and campaign.poster.qr.caption:
+        sources.append((("poster", "qr", "caption"), campaign.poster.qr.caption))
     for loc, source in sources:
         try:
             compile_template(source)
