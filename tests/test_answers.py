@@ -1,0 +1,114 @@
+"""Answers, outcomes and prompts: the rules between the form and the image prompt."""
+
+from __future__ import annotations
+
+import pytest
+
+from posterbooth.answers import AnswerError, check_answers, clean_text, find_blocked, parse_answer
+from posterbooth.outcome import choose_outcome, score_outcomes
+from posterbooth.prompt import TemplateProblem, compose_prompt, render
+from posterbooth.schema import Campaign, Question
+
+BASE = {
+    "slug": "unit",
+    "title": "Unit",
+    "locale": "en",
+    "questions": [
+        {"id": "colors", "type": "multiple", "title": "Colours", "min": 1, "max": 2, "options": [
+            {"value": "red", "label": "Red", "prompt": "red", "scores": {"warm": 2}},
+            {"value": "blue", "label": "Blue", "prompt": "blue", "scores": {"cool": 2}},
+            {"value": "gold", "label": "Gold", "prompt": "gold", "scores": {"warm": 1, "cool": 1}},
+        ]},
+        {"id": "mood", "type": "single", "title": "Mood", "show_if": {"question": "colors", "any_of": ["blue"]},
+         "options": [{"value": "calm", "label": "Calm", "prompt": "calm sea"},
+                     {"value": "wild", "label": "Wild", "prompt": "storm"}]},
+        {"id": "name", "type": "text", "title": "Name", "required": False, "max_length": 10},
+    ],
+    "outcomes": [{"id": "warm", "title": "Warm", "prompt": "sunny"}, {"id": "cool", "title": "Cool"}],
+    "prompt": {"template": "{{ outcome.prompt }} {{ fragments }} for {{ answers.name.text }}", "max_length": 60},
+    "share": {"title": "x"},
+}
+
+
+def campaign(**changes) -> Campaign:
+    return Campaign.model_validate({**BASE, **changes})
+
+
+def test_multiple_choice_limits():
+    question = campaign().questions[0]
+    assert parse_answer(question, ["gold", "red"]) == ["red", "gold"]  # option order, not click order
+    with pytest.raises(AnswerError) as few:
+        parse_answer(question, [])
+    assert few.value.code == "too_few" and few.value.params == {"min": 1}
+    with pytest.raises(AnswerError) as many:
+        parse_answer(question, ["red", "blue", "gold"])
+    assert many.value.code == "too_many"
+    with pytest.raises(AnswerError, match="unknown_option"):
+        parse_answer(question, ["red", "green"])
+
+
+def test_hidden_questions_are_dropped_and_shown_ones_required():
+    c = campaign()
+    assert check_answers(c, {"colors": ["red"], "mood": "wild"}, []) == {"colors": ["red"], "name": ""}
+    with pytest.raises(AnswerError) as missing:
+        check_answers(c, {"colors": ["blue"]}, [])
+    assert missing.value.question_id == "mood"
+
+
+def test_clean_text_strips_controls_and_keeps_emoji():
+    assert clean_text("  a\x00b\u202ec\n\td  ") == "abc d"
+    assert clean_text("👨‍👩‍👧 好") == "👨‍👩‍👧 好"
+
+
+def test_blocklist_ignores_case_spacing_and_width():
+    assert find_blocked("I want to K.I.L.L it", ["kill"]) == "kill"
+    assert find_blocked("ｈａｔｅ", ["hate"]) == "hate"
+    assert find_blocked("skill", ["kil1"]) is None
+
+
+def test_scores_pick_the_highest_and_ties_go_to_the_first_outcome():
+    c = campaign()
+    assert score_outcomes(c, {"colors": ["red", "gold"]}) == {"warm": 3.0, "cool": 1.0}
+    assert choose_outcome(c, {"colors": ["blue"]}).id == "cool"
+    assert choose_outcome(c, {"colors": ["gold"]}).id == "warm"
+
+
+def test_rules_pick_the_first_match_or_the_fallback():
+    c = campaign(outcome_by="rules", outcomes=[
+        {"id": "warm", "title": "Warm", "when": [{"question": "colors", "any_of": ["red"]}]},
+        {"id": "cool", "title": "Cool"},
+    ])
+    assert choose_outcome(c, {"colors": ["red", "blue"]}).id == "warm"
+    assert choose_outcome(c, {"colors": ["blue"]}).id == "cool"
+
+
+def test_rules_need_a_fallback():
+    with pytest.raises(ValueError, match="fallback"):
+        campaign(outcome_by="rules", outcomes=[
+            {"id": "warm", "title": "Warm", "when": [{"question": "colors", "any_of": ["red"]}]},
+            {"id": "cool", "title": "Cool", "when": [{"question": "colors", "any_of": ["blue"]}]}])
+
+
+def test_prompt_is_composed_and_capped():
+    c = campaign()
+    answers = {"colors": ["blue"], "mood": "calm", "name": "Ada"}
+    prompt = compose_prompt(c, answers, choose_outcome(c, answers), None)
+    assert prompt == "blue, calm sea for Ada"  # the cool outcome has no prompt fragment
+    long = compose_prompt(c, {**answers, "name": "x" * 10}, c.outcomes[0], None)
+    assert len(long) <= 60
+
+
+def test_typed_text_is_data_not_template_code():
+    c = campaign()
+    answers = {"colors": ["red"], "name": "{{ 7*7 }}"}
+    assert "{{ 7*7 }}" in compose_prompt(c, answers, c.outcomes[0], None)
+
+
+def test_sandbox_refuses_unsafe_attributes():
+    with pytest.raises(TemplateProblem):
+        render("{{ ''.__class__.__mro__[1].__subclasses__() }}", {})
+
+
+def test_photo_question_type_is_reserved():
+    with pytest.raises(ValueError, match="not available yet"):
+        Question.model_validate({"id": "selfie", "type": "photo", "title": "Selfie"})
