@@ -1,0 +1,238 @@
+"""OpenAI-compatible image generation (OpenAI, and gateways serving the same request shape).
+
+``POST <images URL>`` with ``{"prompt", "model", "n": 1, ...settings}``; the
+answer's first ``data`` item carries ``b64_json`` or a ``url`` (downloaded at
+once, URLs expire). The images URL is derived from the base URL:
+
+* a base ending in a version segment (``/v1``, ``/api/v3``...) gets ``/images/generations``;
+* any other base gets ``/v1/images/generations``.
+
+So ``https://api.openai.com``, ``https://api.openai.com/v1`` and Volcengine
+Ark's ``https://ark.cn-beijing.volces.com/api/v3`` all work.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import re
+import time
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from workers.providers.base import GeneratedImage, GenerationRequest, Pending, ProviderError
+from workers.providers.hunyuan import validation_message
+from workers.providers.results import Fetch, ResultFetcher, decode_base64_image
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.openai.com"
+DEFAULT_MODEL = "gpt-image-1"
+DEFAULT_TIMEOUT = 180.0
+_VERSION_SEGMENT = re.compile(r"/v\d+[a-z0-9]*$")
+
+
+class OpenAISettings(BaseModel):
+    """A campaign's ``generation.openai`` block."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str | None = Field(None, description="Model name; overrides OPENAI_IMAGE_MODEL for this campaign.")
+    size: str | None = Field(
+        None,
+        pattern=r"^(auto|\d{3,4}x\d{3,4})$",
+        description="Output size 'WxH' the model supports (gpt-image: 1024x1024, 1536x1024, 1024x1536, "
+        "auto). Unset: the model's default.",
+    )
+    quality: str | None = Field(
+        None,
+        description="Quality tier the model supports (gpt-image: low, medium, high, auto; dall-e-3: hd).",
+    )
+    response_format: Literal["url", "b64_json"] | None = Field(
+        None, description="Only for models that support it (dall-e); gpt-image models always answer base64."
+    )
+    output_format: Literal["png", "jpeg", "webp"] | None = Field(
+        None, description="Encoded format of the result (gpt-image models)."
+    )
+    background: Literal["transparent", "opaque", "auto"] | None = Field(
+        None, description="Background handling (gpt-image models)."
+    )
+    style: Literal["vivid", "natural"] | None = Field(None, description="dall-e-3 only: vivid or natural.")
+    extra: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Further JSON fields sent as is, for gateways with options of their own "
+        "(e.g. seed, watermark).",
+    )
+
+
+def images_url(base_url: str) -> str:
+    """Return the image generation URL for a base URL (see the module docstring)."""
+    base = base_url.strip().rstrip("/")
+    if not base.startswith(("http://", "https://")):
+        raise ValueError(f"OpenAI base URL must be http(s), got {base_url!r}")
+    if _VERSION_SEGMENT.search(base):
+        return f"{base}/images/generations"
+    return f"{base}/v1/images/generations"
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Parse a ``retry-after`` header (seconds or HTTP date) into seconds, or None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+_MODERATION_CODES = {"moderation_blocked", "content_policy_violation"}
+_ACCOUNT_CODES = {
+    "insufficient_quota",
+    "billing_hard_limit_reached",
+    "account_deactivated",
+    "invalid_api_key",
+}
+
+
+class OpenAIImagesProvider:
+    """Generate images through an OpenAI-compatible ``images/generations`` endpoint."""
+
+    name = "openai"
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        model: str = DEFAULT_MODEL,
+        transport: httpx.BaseTransport | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        fetch: Fetch | None = None,
+    ) -> None:
+        if not api_key:
+            raise ValueError("an API key is required for the OpenAI-compatible provider")
+        self.url = images_url(base_url)
+        self.model = model
+        self._api_key = api_key
+        self._http = httpx.Client(
+            transport=transport,
+            timeout=httpx.Timeout(timeout, connect=10.0),
+            follow_redirects=False,
+            trust_env=False,
+        )
+        # The API's own origin may serve result URLs even over plain http (a local gateway).
+        self._fetch: Fetch = fetch or ResultFetcher(override_origin=self.url, transport=transport)
+
+    def __repr__(self) -> str:
+        return f"OpenAIImagesProvider(url={self.url!r}, model={self.model!r})"
+
+    def close(self) -> None:
+        """Close pooled HTTP connections."""
+        self._http.close()
+
+    def build_body(self, request: GenerationRequest) -> dict[str, Any]:
+        """Return the JSON body for a generation request (settings validated)."""
+        try:
+            settings = OpenAISettings.model_validate(request.settings or {})
+        except ValidationError as exc:
+            raise ProviderError("bad_request", "InvalidSettings", validation_message(exc)) from None
+        prompt = request.prompt.strip()
+        if not prompt:
+            raise ProviderError("bad_request", "EmptyPrompt", "the prompt is empty")
+        body: dict[str, Any] = {
+            **settings.extra,
+            "prompt": prompt,
+            "model": settings.model or self.model,
+            "n": 1,
+        }
+        for key in ("size", "quality", "response_format", "output_format", "background", "style"):
+            value = getattr(settings, key)
+            if value is not None:
+                body[key] = value
+        return body
+
+    def start(self, request: GenerationRequest) -> GeneratedImage | Pending:
+        """Generate the image synchronously and return it."""
+        body = self.build_body(request)
+        content = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        headers = {"Authorization": f"Bearer {self._api_key}", "Content-Type": "application/json"}
+        try:
+            resp = self._http.post(self.url, content=content, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise ProviderError(
+                "retryable", "NetworkTimeout", f"image API did not answer in time ({type(exc).__name__})"
+            ) from None
+        except httpx.TransportError as exc:
+            raise ProviderError(
+                "retryable", "NetworkError", f"image API unreachable ({type(exc).__name__})"
+            ) from None
+        if resp.status_code != 200:
+            raise self._error(resp)
+        try:
+            payload = resp.json()
+            item = payload["data"][0]
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise ProviderError("retryable", "InvalidResponse", "image API answer has no data[0]") from None
+        revised = item.get("revised_prompt") if isinstance(item, dict) else None
+        if isinstance(item, dict) and item.get("b64_json"):
+            image = decode_base64_image(str(item["b64_json"]))
+        elif isinstance(item, dict) and item.get("url"):
+            image = self._fetch(str(item["url"]))
+        else:
+            raise ProviderError("retryable", "ResultMissing", "image API answer has neither b64_json nor url")
+        return image.generated(self.name, model=str(body["model"]), revised_prompt=revised or None)
+
+    def resume(self, job_id: str, request: GenerationRequest) -> GeneratedImage | Pending:
+        """Refuse: this provider never returns Pending."""
+        raise ProviderError("bad_request", "NotAJob", "the OpenAI-compatible provider has no remote jobs")
+
+    def _error(self, resp: httpx.Response) -> ProviderError:
+        status = resp.status_code
+        code, message = "", ""
+        try:
+            error = resp.json().get("error") or {}
+            if isinstance(error, dict):
+                code = str(error.get("code") or error.get("type") or "")
+                message = str(error.get("message") or "")
+        except (ValueError, AttributeError):
+            pass
+        code = code or f"HTTP{status}"
+        # Some gateways echo the key they were given; never carry it further.
+        message = (message or resp.reason_phrase or "error").replace(self._api_key, "***")[:500]
+        log.warning("openai images: HTTP %s %s", status, code)
+        if code in _MODERATION_CODES:
+            return ProviderError("moderation", code, message)
+        if status in (401, 403) or code in _ACCOUNT_CODES:
+            return ProviderError("account", code, message)
+        if status == 429 or status in (408, 409) or status >= 500:
+            return ProviderError(
+                "retryable", code, message, retry_after=parse_retry_after(resp.headers.get("retry-after"))
+            )
+        if 400 <= status < 500:
+            return ProviderError("bad_request", code, message)
+        return ProviderError("retryable", code, f"unexpected HTTP status {status}")
+
+
+def provider_from_env(
+    env: Mapping[str, str], transport: httpx.BaseTransport | None = None
+) -> OpenAIImagesProvider:
+    """Build the OpenAI-compatible provider from OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_IMAGE_MODEL."""
+    api_key = env.get("OPENAI_API_KEY", "").strip()
+    if not api_key:
+        raise ValueError("OPENAI_API_KEY must be set for the OpenAI-compatible provider")
+    return OpenAIImagesProvider(
+        env.get("OPENAI_BASE_URL", "").strip() or DEFAULT_BASE_URL,
+        api_key,
+        env.get("OPENAI_IMAGE_MODEL", "").strip() or DEFAULT_MODEL,
+        transport=transport,
+    )
