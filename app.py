@@ -9,7 +9,6 @@ serves the web in scaled mode; ``flask --app app campaigns validate`` checks cam
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import signal
 import sys

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import redis
+from rq import Queue
 
 from posterbooth.campaigns import LoadedCampaign, load_all
 from posterbooth.config import Settings, load_settings
 from posterbooth.db import Database
 from posterbooth.queue import connect, make_queue
 from posterbooth.storage import MediaStore
-from rq import Queue
 from workers.providers import make_provider
 from workers.providers.base import Provider
 
