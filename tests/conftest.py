@@ -133,6 +133,10 @@ def app_env(
 
     get_context.cache_clear()
     yield env
+    if get_context.cache_info().currsize:
+        context = get_context()
+        context.db.dispose()
+        context.redis.close()
     get_context.cache_clear()
 
 

@@ -57,7 +57,8 @@ def test_spring_outing_reaches_a_poster(app, client, run_worker, app_env):
     assert parse_qs(parsed.query)["ref"] == [participation.referral_code]
     record = read_aigc(data)
     assert record is not None and record["Label"] in {"1", 1} and record["ProduceID"] == participation.public_id
-    assert client.get(page.split('id="poster" class="poster" src="')[1].split('"')[0]).status_code == 200
+    with client.get(page.split('id="poster" class="poster" src="')[1].split('"')[0]) as image:
+        assert image.status_code == 200 and image.mimetype == "image/jpeg"
 
     share = client.get(f"/s/{participation.share_token}").get_data(as_text=True)
     assert "AI 测测您最适合去哪春游" in share and "我最适合去杭州西湖春游" in share
