@@ -33,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     from workers.context import get_context
 
     get_context()  # load campaigns and check the database before taking jobs
+    from posterbooth.fonts import find_cjk_font
+
+    find_cjk_font()  # every job's forked work horse inherits the font lookup instead of repeating it
     worker = Worker([queue], connection=connection, name=args.name or f"posterbooth-{os.getpid()}")
     if args.parent_pid:
         _exit_with_parent(args.parent_pid)
