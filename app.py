@@ -47,8 +47,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from werkzeug.serving import make_server
 
+    from posterbooth.db import Database
     from posterbooth.embedded import EmbeddedServices
 
+    database = Database(settings.DATABASE_URL)
+    database.create_tables()  # before the workers start, so they do not race to create them
+    database.dispose()
     services = EmbeddedServices(settings, workers=args.workers) if settings.embedded else nullcontext()
     stop = threading.Event()
 

