@@ -1,0 +1,233 @@
+"""Funnel events (landing view, start, submit, done, share view, referred visit), off the attendee's path.
+
+A request only notes its events in memory. Once its response has been sent (the WSGI ``close()`` of the
+response), they go to a Redis stream in one pipelined round trip, so an attendee never waits for them,
+and an outage of Redis or the database never breaks a page. The stream is copied to the ``events`` table
+in batches through a consumer group:
+
+- at most every ``FLUSH_INTERVAL`` seconds, by whichever request finishes first (again after its response);
+- before the operator's funnel and referral reports are computed (flush on read);
+- by ``flask --app app events flush``.
+
+An entry is acknowledged and deleted only after its row is committed; entries of a flusher that died are
+claimed by the next one after ``CLAIM_IDLE_MS``, and the stream id is a unique column, so every event is
+stored exactly once. ``MAXLEN`` bounds the stream's memory if nothing flushes for a long time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+import redis
+from flask import Flask, Response, after_this_request, current_app, g, has_request_context
+from flask.cli import AppGroup
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from posterbooth.db import Database
+from posterbooth.models import EVENT_KINDS, Event, Participation
+
+log = logging.getLogger(__name__)
+
+STREAM = "posterbooth:events"
+GROUP = "db"
+FLUSH_DUE_KEY = "posterbooth:events:flush-due"
+FLUSH_INTERVAL = 15
+MAXLEN = 1_000_000
+BATCH = 500
+CLAIM_IDLE_MS = 60_000
+
+_FIELDS = ("kind", "campaign", "device", "participation", "ref", "channel")
+
+
+def _entry(kind: str, campaign: str, device_id: str, participation_id: int | None, ref: str,
+           channel: str) -> dict[str, str]:
+    if kind not in EVENT_KINDS:
+        raise ValueError(f"unknown event kind {kind!r}")
+    return {
+        "kind": kind, "campaign": campaign[:64], "device": device_id[:64],
+        "participation": "" if participation_id is None else str(participation_id),
+        "ref": ref[:16], "channel": channel[:40],
+    }
+
+
+def record(kind: str, campaign: str, *, participation_id: int | None = None, ref: str = "",
+           channel: str = "") -> None:
+    """Note an event of this request; it reaches Redis after the response has been sent."""
+    from posterbooth.devices import device_id
+
+    if not has_request_context():
+        raise RuntimeError("events.record() needs a request; use events.emit() elsewhere")
+    entry = _entry(kind, campaign, device_id(), participation_id, ref, channel)
+    pending: list[dict[str, str]] | None = g.get("pb_events")
+    if pending is None:
+        pending = g.pb_events = []
+        connection = current_app.extensions.get("posterbooth.redis")
+        database = current_app.extensions.get("posterbooth.db")
+        if connection is None or database is None:
+            return
+
+        @after_this_request
+        def _later(response: Response) -> Response:
+            response.call_on_close(lambda: push(connection, database, pending))
+            return response
+
+    pending.append(entry)
+
+
+def emit(connection: redis.Redis, kind: str, campaign: str, *, device_id: str = "",
+         participation_id: int | None = None, ref: str = "", channel: str = "") -> None:
+    """Add one event to the stream now (for workers and scripts; web requests use record())."""
+    push(connection, None, [_entry(kind, campaign, device_id, participation_id, ref, channel)])
+
+
+def push(connection: redis.Redis, database: Database | None, entries: list[dict[str, str]]) -> None:
+    """Append entries to the stream in one round trip, then flush if it is due; never raise."""
+    if not entries:
+        return
+    try:
+        pipe = connection.pipeline(transaction=False)
+        for entry in entries:
+            pipe.xadd(STREAM, entry, maxlen=MAXLEN, approximate=True)
+        if database is not None:
+            pipe.set(FLUSH_DUE_KEY, "1", nx=True, ex=FLUSH_INTERVAL)
+        results = pipe.execute()
+    except redis.RedisError as exc:
+        log.warning("could not record %d funnel events: %s", len(entries), exc)
+        return
+    if database is not None and results[-1]:
+        flush(database, connection)
+
+
+def _consumer() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def _ensure_group(connection: redis.Redis) -> None:
+    try:
+        connection.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+    except redis.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+def flush(database: Database, connection: redis.Redis, *, batch: int = BATCH, budget: float = 2.0) -> int:
+    """Copy pending stream entries to the events table; return how many rows were stored. Never raise."""
+    stored = 0
+    deadline = time.monotonic() + budget
+    consumer = _consumer()
+    try:
+        _ensure_group(connection)
+        claimed = connection.xautoclaim(STREAM, GROUP, consumer, min_idle_time=CLAIM_IDLE_MS,
+                                        start_id="0-0", count=batch)
+        entries = list(claimed[1]) if claimed else []
+        while True:
+            if not entries:
+                answer = connection.xreadgroup(GROUP, consumer, {STREAM: ">"}, count=batch)
+                entries = list(answer[0][1]) if answer else []
+            entries = [(entry_id, fields) for entry_id, fields in entries if fields]
+            if not entries:
+                break
+            stored += _store(database, entries)
+            ids = [entry_id for entry_id, _fields in entries]
+            pipe = connection.pipeline(transaction=False)
+            pipe.xack(STREAM, GROUP, *ids)
+            pipe.xdel(STREAM, *ids)
+            pipe.execute()
+            entries = []
+            if time.monotonic() >= deadline:
+                break
+    except (redis.RedisError, SQLAlchemyError) as exc:
+        # Unacknowledged entries stay pending and are claimed again by a later flush.
+        log.warning("flushing funnel events stopped after %d rows: %s", stored, exc)
+    return stored
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _row(entry_id: str, fields: dict[Any, Any]) -> dict[str, Any]:
+    data = {_text(k): _text(v) for k, v in fields.items()}
+    millis = int(entry_id.split("-", 1)[0])
+    participation = data.get("participation", "")
+    return {
+        "stream_id": entry_id,
+        "kind": data.get("kind", "")[:20],
+        "campaign": data.get("campaign", "")[:64],
+        "device_id": data.get("device", "")[:64],
+        "participation_id": int(participation) if participation.isdigit() else None,
+        "ref_code": data.get("ref", "")[:16],
+        "referrer_id": None,
+        "channel": data.get("channel", "")[:40],
+        "created_at": datetime.fromtimestamp(millis / 1000, UTC),
+    }
+
+
+def _store(database: Database, entries: Iterable[tuple[Any, dict[Any, Any]]]) -> int:
+    rows = [_row(_text(entry_id), fields) for entry_id, fields in entries]
+    rows = [row for row in rows if row["kind"] in EVENT_KINDS and row["campaign"]]
+    if not rows:
+        return 0
+    with database.session() as session:
+        known = set(session.scalars(select(Event.stream_id).where(
+            Event.stream_id.in_([row["stream_id"] for row in rows]))))
+        rows = [row for row in rows if row["stream_id"] not in known]
+        codes = {row["ref_code"] for row in rows if row["ref_code"]}
+        referrers: dict[tuple[str, str], int] = {}
+        if codes:
+            for pid, code, campaign in session.execute(
+                select(Participation.id, Participation.referral_code, Participation.campaign)
+                .where(Participation.referral_code.in_(codes))
+            ):
+                referrers[(campaign, code)] = pid
+    for row in rows:
+        row["referrer_id"] = referrers.get((row["campaign"], row["ref_code"]))
+    if not rows:
+        return 0
+    try:
+        with database.session() as session:
+            session.execute(insert(Event), rows)
+        return len(rows)
+    except IntegrityError:
+        # Another flusher stored some of these in the meantime (an entry claimed twice): skip those.
+        return _retry_one_by_one(database, rows)
+
+
+def flush_now() -> int:
+    """Flush pending events with the current app's database and Redis (for reports and the CLI)."""
+    connection = current_app.extensions.get("posterbooth.redis")
+    if connection is None:
+        return 0
+    return flush(current_app.extensions["posterbooth.db"], connection, budget=10.0)
+
+
+def _retry_one_by_one(database: Database, rows: list[dict[str, Any]]) -> int:
+    stored = 0
+    for row in rows:
+        try:
+            with database.session() as session:
+                session.execute(insert(Event), [row])
+            stored += 1
+        except IntegrityError:
+            continue
+    return stored
+
+
+def init_app(app: Flask) -> None:
+    """Register ``flask --app app events flush``."""
+    group = AppGroup("events", help="Funnel events.")
+
+    @group.command("flush")
+    def flush_command() -> None:
+        """Copy the funnel events waiting in Redis to the database."""
+        click.echo(f"{flush_now()} events stored")
+
+    app.cli.add_command(group)
