@@ -495,7 +495,8 @@ def test_body_is_sent_exactly_as_signed(fake: FakeTencentCloud) -> None:
         ({"clarity": "x3"}, "clarity"),
         ({"action": LITE, "clarity": "x2", "revise": 0}, "TextToImageLite does not take: clarity, revise"),
         ({"rsp_img_type": "url"}, "SubmitHunyuanImageJob does not take: rsp_img_type"),
-        ({"action": "ImageToImage"}, "action 'ImageToImage' is not supported"),
+        ({"action": "SubmitGlamPicJob"}, "action 'SubmitGlamPicJob' is not supported"),
+        ({"action": "ImageToImage"}, "ImageToImage does not make text_to_image images"),
         ({"stlye": "shuimo"}, "Extra inputs are not permitted"),
         ({"logo_param": {"logo_rect": {"x": 0, "y": 0, "width": 1, "height": 1}}}, "exactly one of logo_url"),
         (

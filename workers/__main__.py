@@ -33,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     from workers.context import get_context
 
     get_context()  # load campaigns and check the database before taking jobs
+    from workers.retention import ensure_scheduled
+
+    ensure_scheduled(queue)  # the hourly purge of expired photos and posters (once per Redis)
     from posterbooth.fonts import find_cjk_font
 
     find_cjk_font()  # every job's forked work horse inherits the font lookup instead of repeating it

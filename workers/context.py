@@ -1,8 +1,11 @@
-"""What a worker process loads once: settings, database, campaigns, media store, Redis, providers."""
+"""What a worker process loads once: settings, database, campaigns, media store, Redis, providers, limits."""
 
 from __future__ import annotations
 
+import gc
+import logging
 import os
+import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -14,8 +17,12 @@ from posterbooth.config import Settings, load_settings
 from posterbooth.db import Database
 from posterbooth.queue import connect, make_queue
 from posterbooth.storage import MediaStore
-from workers.providers import make_provider
-from workers.providers.base import Provider
+from workers.circuit import Circuit
+from workers.limits import Semaphore
+from workers.providers import PROVIDER_NAMES, make_provider
+from workers.providers.base import Provider, ProviderError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -31,16 +38,33 @@ class WorkerContext:
     providers: dict[str, Provider] = field(default_factory=dict)
 
     def provider(self, name: str) -> Provider:
-        """Return the named provider, built once per process."""
+        """Return the named provider, built once per process; missing credentials pause the provider."""
         if name not in self.providers:
-            self.providers[name] = make_provider(name, os.environ)
+            try:
+                self.providers[name] = make_provider(name, os.environ)
+            except ValueError as exc:
+                # e.g. TENCENTCLOUD_SECRET_KEY unset: an account problem, fixed by the operator.
+                raise ProviderError("account", "NotConfigured", str(exc)) from None
         return self.providers[name]
 
+    def semaphore(self, name: str) -> Semaphore | None:
+        """Return the concurrency semaphore of a provider account, or None when it has no limit."""
+        limit = self.settings.provider_concurrency(name)
+        return None if limit is None else Semaphore(self.redis, name, limit)
 
-@lru_cache(maxsize=1)
-def get_context() -> WorkerContext:
-    """Return this process's worker context, loading it on first use."""
-    settings = load_settings()
+    def circuit(self, name: str) -> Circuit:
+        """Return a provider's circuit breaker."""
+        return Circuit(self.redis, name, cooldown=self.settings.PROVIDER_PAUSE_SECONDS)
+
+    def providers_in_use(self) -> set[str]:
+        """Return the providers the default setting and the loaded campaigns name."""
+        names = {self.settings.IMAGE_PROVIDER}
+        names.update(c.definition.generation.provider for c in self.campaigns.values())
+        return {n for n in names if n in PROVIDER_NAMES}
+
+
+def build_context(settings: Settings) -> WorkerContext:
+    """Load a worker context from settings."""
     database = Database(settings.DATABASE_URL)
     database.create_tables()
     connection = connect(settings.REDIS_URL)
@@ -52,3 +76,44 @@ def get_context() -> WorkerContext:
         redis=connection,
         queue=make_queue(connection, settings.QUEUE_NAME),
     )
+
+
+@lru_cache(maxsize=1)
+def get_context() -> WorkerContext:
+    """Return this process's worker context, loading it on first use.
+
+    In the ``python -m workers`` process (which loads it before taking jobs and
+    forks one child per job) it also warms what every job needs, so children
+    inherit it, and starts the timer thread (:mod:`workers.timer`).
+    """
+    ctx = build_context(load_settings())
+    # A forked job must not share the parent's database connections.
+    os.register_at_fork(after_in_child=lambda: ctx.db.engine.dispose(close=False))
+    if _is_worker_command():
+        _warm(ctx)
+        from workers.timer import start_timer
+
+        start_timer(ctx.settings)
+        gc.freeze()  # what is loaded now stays shared with the forked children (no copy-on-write by the GC)
+    return ctx
+
+
+def _is_worker_command() -> bool:
+    """Tell whether this process is ``python -m workers`` (not an rq CLI worker's job child, not a test)."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return spec is not None and spec.name == "workers.__main__"
+
+
+def _warm(ctx: WorkerContext) -> None:
+    """Import the job code and build the providers once, before forking."""
+    from posterbooth.models import Participation
+    from workers.jobs import warm_up
+
+    warm_up(ctx)
+    with ctx.db.session() as session:
+        session.get(Participation, 0)  # compiles the statement the jobs use most, once for all children
+    for name in sorted(ctx.providers_in_use()):
+        try:
+            ctx.provider(name)
+        except ProviderError as exc:
+            log.error("image provider %s is not usable: %s", name, exc.message)

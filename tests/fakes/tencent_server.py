@@ -10,7 +10,14 @@ version, field names and limits) and answers with the service's envelope:
   ``concurrency`` unfinished jobs -> ``RequestLimitExceeded.JobNumExceed``.
 * ``TextToImageLite``: synchronous, ``RspImgType`` base64 or url, at most
   ``sync_concurrency`` in flight.
-* ``GET /results/<id>.png`` serves the generated images (small gradient PNGs).
+* The aiart photo actions ``ImageToImage``, ``GenerateAvatar``, ``SketchToImage``,
+  ``ReplaceBackground``, ``ChangeClothes`` (synchronous, at most
+  ``sync_concurrency`` in flight each) and the ``SubmitMemeJob`` /
+  ``QueryMemeJob`` job pair (its result is an animated GIF). Each checks its
+  fields, style codes and resolutions; input photos must be base64 that decodes
+  to a picture, or a URL the fake downloads (so signed links are really fetched);
+  :attr:`FakeTencentCloud.inputs` keeps the decoded input sizes per action.
+* ``GET /results/<id>.png`` (``.gif`` for memes) serves the generated images (small gradients).
 
 Fault injection: :meth:`FakeTencentCloud.fail_next` (an error code, or one of
 :data:`TRANSPORT_FAULTS`), :meth:`FakeTencentCloud.fail_job_next`, a seeded
@@ -136,6 +143,65 @@ RULES: dict[str, ActionRule] = {
 }
 
 
+_AIART = ("aiart", "2022-12-29")
+_IMAGE_IN = {"InputImage": str, "InputUrl": str}
+_SYNC_AIART = ("ImageToImage", "GenerateAvatar", "SketchToImage", "ReplaceBackground", "ChangeClothes")
+_IMAGE_TO_IMAGE_STYLES = frozenset({"104", "107", "116", "201", "203", "210", "120", "121"} |
+                                   {str(code) for code in range(123, 136)})
+_AVATAR_STYLES = frozenset({
+    "flower", "babi", "commerce", "wedding", "gufeng", "coin", "water", "retro", "amusement", "astronaut",
+    "cartoon", "star", "dopamine", "comic", "beach",
+})
+_AIART_REGIONS = frozenset({"ap-guangzhou", "ap-shanghai", "ap-beijing"})
+
+RULES.update({
+    "ImageToImage": ActionRule(
+        *_AIART,
+        {**_IMAGE_IN, "Prompt": str, "NegativePrompt": str, "Styles": list, "ResultConfig": dict,
+         "Strength": float, "RspImgType": str, "EnhanceImage": int, "RestoreFace": int, **_LOGO_FIELDS},
+        prompt_limit=256, regions=_AIART_REGIONS,
+    ),
+    "GenerateAvatar": ActionRule(
+        *_AIART, {**_IMAGE_IN, "Type": str, "Style": str, "Filter": int, "RspImgType": str, **_LOGO_FIELDS},
+        regions=_AIART_REGIONS,
+    ),
+    "SketchToImage": ActionRule(
+        *_AIART, {**_IMAGE_IN, "Prompt": str, "RspImgType": str, **_LOGO_FIELDS},
+        required=("Prompt",), prompt_limit=200, regions=_AIART_REGIONS,
+    ),
+    "ReplaceBackground": ActionRule(
+        *_AIART,
+        {"ProductUrl": str, "Prompt": str, "NegativePrompt": str, "Product": str, "BackgroundTemplate": str,
+         "MaskUrl": str, "Resolution": str, "RspImgType": str, **_LOGO_FIELDS},
+        required=("ProductUrl", "Prompt"), prompt_limit=256, regions=_AIART_REGIONS,
+    ),
+    "ChangeClothes": ActionRule(
+        *_AIART, {"ModelUrl": str, "ClothesUrl": str, "ClothesType": str, "RspImgType": str, **_LOGO_FIELDS},
+        required=("ModelUrl", "ClothesUrl", "ClothesType"), regions=_AIART_REGIONS,
+    ),
+    "SubmitMemeJob": ActionRule(
+        *_AIART, {**_IMAGE_IN, "Pose": str, "Resolution": int, "Text": str, "Haircut": bool, **_LOGO_FIELDS},
+        required=("Pose",), regions=_AIART_REGIONS,
+    ),
+    "QueryMemeJob": ActionRule(*_AIART, {"JobId": str}, required=("JobId",), regions=_AIART_REGIONS),
+})
+#: Job actions: submit -> query.
+_JOB_ACTIONS = {"SubmitHunyuanImageJob": "QueryHunyuanImageJob", "SubmitMemeJob": "QueryMemeJob"}
+
+
+def gif_bytes(side: int, seed: str) -> bytes:
+    """Return a small animated GIF: two frames of a gradient (the fake's meme result)."""
+    from PIL import Image
+
+    frames = []
+    for i in range(2):
+        data = gradient_png(side, side, seed=f"{seed}-{i}", mark=False)
+        frames.append(Image.open(io.BytesIO(data)).convert("P", palette=Image.Palette.ADAPTIVE))
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=120, loop=0)
+    return out.getvalue()
+
+
 class ApiError(Exception):
     """An error answered in the service's envelope."""
 
@@ -164,6 +230,7 @@ class Job:
     fail_code: str = ""
     fail_message: str = ""
     result_id: str = ""
+    action: str = "SubmitHunyuanImageJob"
 
 
 @dataclass
@@ -280,6 +347,9 @@ class FakeTencentCloud:
         self.received: list[ReceivedCall] = []
         self.jobs: dict[str, Job] = {}
         self.results: dict[str, bytes] = {}
+        #: Decoded input photos per action: (field, width, height, format), in arrival order.
+        self.inputs: dict[str, list[tuple[str, int, int, str]]] = {}
+        self._sync_busy: Counter[str] = Counter()
         self._faults: dict[str, deque[_Fault]] = {}
         self._job_faults: deque[_Fault] = deque()
         self._sync_in_flight = 0
@@ -369,9 +439,9 @@ class FakeTencentCloud:
             return [c for c in self.received if c.action == action]
 
     # request processing
-    def _unfinished_locked(self) -> int:
+    def _unfinished_locked(self, action: str = "SubmitHunyuanImageJob") -> int:
         now = self.now()
-        return sum(1 for job in self.jobs.values() if now - job.started < self.latency)
+        return sum(1 for job in self.jobs.values() if job.action == action and now - job.started < self.latency)
 
     def _verify(self, headers: dict[str, str], body: bytes) -> tuple[str, ActionRule]:
         """Check the request like the gateway does; return the action and its rule."""
@@ -443,7 +513,9 @@ class FakeTencentCloud:
             expected = rule.fields.get(name)
             if expected is None:
                 raise ApiError("UnknownParameter", f"The parameter `{name}` is not recognized.")
-            if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            if expected is float and isinstance(value, int) and not isinstance(value, bool):
+                continue  # JSON numbers: 1 is a valid float field
+            if not isinstance(value, expected) or (expected in (int, float) and isinstance(value, bool)):
                 raise ApiError("InvalidParameter", f"The parameter `{name}` must be {expected.__name__}.")
         for name in rule.required:
             if not params.get(name):
@@ -454,8 +526,100 @@ class FakeTencentCloud:
                     raise ApiError("InvalidParameterValue.TextLengthExceed", f"{name} is too long.")
         if rule.resolutions and "Resolution" in params and params["Resolution"] not in rule.resolutions:
             raise ApiError("InvalidParameterValue", f"Resolution `{params['Resolution']}` is not supported.")
-        if action == "TextToImageLite" and params.get("RspImgType", "base64") not in ("base64", "url"):
+        if params.get("RspImgType", "base64") not in ("base64", "url"):
             raise ApiError("InvalidParameterValue", "RspImgType must be base64 or url.")
+        if rule.service == "aiart" or "ContentImage" in params:
+            self._check_photo_params(action, params)
+
+    def _check_photo_params(self, action: str, params: dict[str, Any]) -> None:
+        """Check the aiart actions' values, and decode (or download) every input photo."""
+        if action == "QueryMemeJob":
+            return
+        if action == "ImageToImage":
+            styles = params.get("Styles", [])
+            if not all(isinstance(v, str) and v in _IMAGE_TO_IMAGE_STYLES for v in styles):
+                raise ApiError("InvalidParameterValue.StyleConflict", f"Styles {styles} are not supported.")
+            resolution = params.get("ResultConfig", {}).get("Resolution", "origin")
+            if set(params.get("ResultConfig", {})) - {"Resolution"} or resolution not in (
+                    "origin", "768:768", "768:1024", "1024:768"):
+                raise ApiError("InvalidParameterValue", f"ResultConfig.Resolution `{resolution}` is not supported.")
+            strength = params.get("Strength", 0.5)
+            if isinstance(strength, bool) or not 0 < strength <= 1:
+                raise ApiError("InvalidParameterValue", "Strength must be in (0, 1].")
+        if action == "GenerateAvatar":
+            if params.get("Type", "human") not in ("human", "pet"):
+                raise ApiError("InvalidParameterValue", "Type must be human or pet.")
+            if "Style" in params and params["Style"] not in _AVATAR_STYLES:
+                raise ApiError("InvalidParameterValue.StyleConflict", f"Style `{params['Style']}` is not supported.")
+        if action == "ChangeClothes" and params["ClothesType"] not in ("Upper-body", "Lower-body", "Dress"):
+            raise ApiError("InvalidParameterValue", "ClothesType must be Upper-body, Lower-body or Dress.")
+        if action == "ReplaceBackground":
+            if len(params.get("Product", "")) > 50:
+                raise ApiError("InvalidParameterValue.TextLengthExceed", "Product is too long.")
+            if "Resolution" in params:
+                try:
+                    w, h = (int(v) for v in params["Resolution"].split(":"))
+                except ValueError:
+                    raise ApiError("InvalidParameterValue", "Resolution must be W:H.") from None
+                if not (500 < w < 4000 and 500 < h < 4000 and 0.4 <= w / h <= 2.5):
+                    raise ApiError("InvalidParameterValue", f"Resolution `{params['Resolution']}` is not supported.")
+        if action == "SubmitMemeJob" and params.get("Resolution", 256) not in (256, 512):
+            raise ApiError("InvalidParameterValue", "Resolution must be 256 or 512.")
+        if action == "SubmitMemeJob" and len(params.get("Text", "")) > 10:
+            raise ApiError("InvalidParameterValue.TextLengthExceed", "Text is too long.")
+        found: list[tuple[str, int, int, str]] = []
+        content = params.get("ContentImage")
+        if content is not None:
+            if set(content) - {"ImageUrl", "ImageBase64"} or not content:
+                raise ApiError("InvalidParameter", "ContentImage takes ImageUrl or ImageBase64.")
+            found.append(self._photo("ContentImage", content.get("ImageUrl"), content.get("ImageBase64"), 8))
+        if "InputImage" in RULES[action].fields:
+            if "InputImage" not in params and "InputUrl" not in params:
+                raise ApiError("MissingParameter", "The request is missing InputImage or InputUrl.")
+            limit = 8 if action == "ImageToImage" else 6
+            found.append(self._photo("InputImage", params.get("InputUrl"), params.get("InputImage"), limit))
+        for name in ("ProductUrl", "ModelUrl", "ClothesUrl"):
+            if name in params:
+                found.append(self._photo(name, params[name], None, 8))
+        with self._lock:
+            self.inputs.setdefault(action, []).extend(found)
+
+    def _photo(self, name: str, url: str | None, data: str | None, limit_mb: int) -> tuple[str, int, int, str]:
+        """Decode an input photo from base64, or download it from its URL (which wins when both are given)."""
+        from PIL import Image
+
+        if url:
+            raw = self._download(name, url)
+        else:
+            if data is None or len(data) > limit_mb * 1024 * 1024:
+                raise ApiError("FailedOperation.ImageSizeExceed", f"{name} base64 is over {limit_mb} MB.")
+            try:
+                raw = base64.b64decode(data, validate=True)
+            except ValueError:
+                raise ApiError("FailedOperation.ImageDecodeFailed", f"{name} is not valid base64.") from None
+        try:
+            with Image.open(io.BytesIO(raw)) as image:
+                image.load()
+                width, height, fmt = image.width, image.height, str(image.format)
+        except Exception:  # noqa: BLE001 - any undecodable input is refused like the service does
+            raise ApiError("FailedOperation.ImageDecodeFailed", f"{name} cannot be decoded.") from None
+        if max(width, height) >= 5000:
+            raise ApiError("FailedOperation.ImageResolutionExceed", f"{name} is {width}x{height}.")
+        return name, width, height, fmt
+
+    def _download(self, name: str, url: str) -> bytes:
+        import urllib.error
+        import urllib.request
+
+        if not url.startswith(("http://", "https://")):
+            raise ApiError("InvalidParameterValue.UrlIllegal", f"{name} is not an http(s) URL.")
+        try:
+            with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 - scheme checked above
+                if answer.status != 200:
+                    raise ApiError("FailedOperation.ImageDownloadError", f"{name}: HTTP {answer.status}.")
+                return answer.read(MAX_BODY + 1)
+        except (urllib.error.URLError, OSError) as exc:
+            raise ApiError("FailedOperation.ImageDownloadError", f"{name} could not be downloaded: {exc}") from None
 
     def _next_fault(self, action: str, generating: bool) -> _Fault | None:
         with self._lock:
@@ -483,18 +647,49 @@ class FakeTencentCloud:
 
     def result_url(self, result_id: str) -> str:
         """Return the URL the fake serves a result image at."""
-        return f"{self.url}/results/{result_id}.png"
+        kind = "gif" if self.results.get(result_id, b"").startswith(b"GIF") else "png"
+        return f"{self.url}/results/{result_id}.{kind}"
+
+    def _store(self, data: bytes) -> str:
+        result_id = uuid.uuid4().hex
+        with self._lock:
+            self.results[result_id] = data
+        return result_id
+
+    def _aiart_result(self, action: str, params: dict[str, Any]) -> str:
+        """Render and store the result of a synchronous aiart action; return its id."""
+        seed = uuid.uuid4().hex
+        mark = params.get("LogoAdd", 1) == 1
+        size = self.result_size
+        if action == "ReplaceBackground" and "Resolution" in params:
+            w, h = (int(v) for v in params["Resolution"].split(":"))
+            scale = size / max(w, h)
+            return self._store(gradient_png(round(w * scale), round(h * scale), seed=seed, mark=mark))
+        if action == "ImageToImage":
+            resolution = params.get("ResultConfig", {}).get("Resolution", "origin")
+            if resolution != "origin":
+                w, h = (int(v) for v in resolution.split(":"))
+                scale = size / max(w, h)
+                return self._store(gradient_png(round(w * scale), round(h * scale), seed=seed, mark=mark))
+        if action in ("ImageToImage", "ChangeClothes") and self.inputs.get(action):
+            _name, w, h, _fmt = self.inputs[action][-1 if action == "ImageToImage" else -2]  # the model photo
+            scale = size / max(w, h)
+            return self._store(gradient_png(round(w * scale), round(h * scale), seed=seed, mark=mark))
+        return self._store(gradient_png(size, size, seed=seed, mark=mark))
 
     def handle(self, action: str, params: dict[str, Any]) -> dict[str, Any]:
         """Run one verified, fault-free action and return its Response fields."""
-        if action == "SubmitHunyuanImageJob":
+        if action in _SYNC_AIART:
+            return self._sync_aiart(action, params)
+        if action in _JOB_ACTIONS:
             with self._lock:
-                if self._unfinished_locked() >= self.concurrency:
+                if self._unfinished_locked(action) >= self.concurrency:
                     raise ApiError("RequestLimitExceeded.JobNumExceed", "Too many jobs are being processed.")
                 job = Job(
                     job_id=f"{uuid.uuid4().int % 10**9}-{int(time.time())}-{uuid.uuid4()}-0",
                     started=self.now(),
                     params=params,
+                    action=action,
                 )
                 if self._job_faults:
                     fault = self._job_faults.popleft()
@@ -507,12 +702,14 @@ class FakeTencentCloud:
                 self.jobs[job.job_id] = job
                 self.submissions[action] += 1
             return {"JobId": job.job_id}
-        if action == "QueryHunyuanImageJob":
+        if action in _JOB_ACTIONS.values():
             with self._lock:
                 job = self.jobs.get(params["JobId"])
                 elapsed = self.now() - job.started if job else 0.0
-            if job is None:
+            if job is None or _JOB_ACTIONS[job.action] != action:
                 raise ApiError("FailedOperation.JobNotExist", "The job does not exist.")
+            if action == "QueryMemeJob":
+                return self._meme_status(job, elapsed)
             if elapsed < min(self.queue_time, self.latency):
                 return {
                     "JobStatusCode": "1",
@@ -578,6 +775,41 @@ class FakeTencentCloud:
                 return {"ResultImage": self.result_url(result_id)}
             return {"ResultImage": base64.b64encode(self.results[result_id]).decode("ascii")}
         raise ApiError("InvalidAction", f"The action `{action}` is not implemented by the fake.")
+
+    def _sync_aiart(self, action: str, params: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            if self._sync_busy[action] >= self.sync_concurrency:
+                raise ApiError("RequestLimitExceeded.JobNumExceed", "Too many requests are being processed.")
+            self._sync_busy[action] += 1
+        try:
+            if self.sync_latency:
+                self._stopping.wait(self.sync_latency)
+            result_id = self._aiart_result(action, params)
+            with self._lock:
+                self.submissions[action] += 1
+        finally:
+            with self._lock:
+                self._sync_busy[action] -= 1
+        if params.get("RspImgType", "base64") == "url":
+            return {"ResultImage": self.result_url(result_id)}
+        return {"ResultImage": base64.b64encode(self.results[result_id]).decode("ascii")}
+
+    def _meme_status(self, job: Job, elapsed: float) -> dict[str, Any]:
+        """Answer QueryMemeJob: like the Hunyuan job, but ResultImage is one URL (of a GIF)."""
+        base = {"JobErrorCode": "", "JobErrorMsg": "", "ResultImage": ""}
+        if elapsed < min(self.queue_time, self.latency):
+            return {**base, "JobStatusCode": "1", "JobStatusMsg": "排队中"}
+        if elapsed < self.latency:
+            return {**base, "JobStatusCode": "2", "JobStatusMsg": "处理中"}
+        if job.fail_code:
+            return {**base, "JobStatusCode": "4", "JobStatusMsg": "处理失败", "JobErrorCode": job.fail_code,
+                    "JobErrorMsg": job.fail_message}
+        if not job.result_id:
+            side = int(job.params.get("Resolution", 256))
+            result_id = self._store(gif_bytes(min(side, self.result_size), job.job_id))
+            with self._lock:
+                job.result_id = job.result_id or result_id
+        return {**base, "JobStatusCode": "5", "JobStatusMsg": "处理完成", "ResultImage": self.result_url(job.result_id)}
 
 
 class _Server(ThreadingHTTPServer):
@@ -648,12 +880,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 - http.server naming
         fake = self.server.fake
-        m = re.fullmatch(r"/results/([0-9a-f]{32})\.png", self.path)
+        m = re.fullmatch(r"/results/([0-9a-f]{32})\.(png|gif)", self.path)
         data = fake.results.get(m.group(1)) if m else None
         if data is None:
             self._send(404, b"not found", "text/plain")
             return
-        self._send(200, data, "image/png")
+        self._send(200, data, "image/gif" if data.startswith(b"GIF") else "image/png")
 
     def do_POST(self) -> None:  # noqa: N802 - http.server naming
         fake = self.server.fake
@@ -686,7 +918,7 @@ class _Handler(BaseHTTPRequestHandler):
         with fake._lock:
             fake.calls[action] += 1
             fake.received.append(ReceivedCall(action, params if isinstance(params, dict) else {}, headers))
-        fault = fake._next_fault(action, generating=action != "QueryHunyuanImageJob")
+        fault = fake._next_fault(action, generating=action not in _JOB_ACTIONS.values())
         if fault is not None and fault.delay:
             fake._stopping.wait(fault.delay)
         if fault is not None and fault.code == "drop":

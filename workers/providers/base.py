@@ -8,6 +8,9 @@ asks again later with :meth:`Provider.resume`, without holding a process.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -25,12 +28,17 @@ class GenerationRequest:
     style: str = ""
     width: int = 1024
     height: int = 1024
-    #: Generation kind: "text_to_image" now; photo kinds arrive with the photo campaigns.
+    #: Generation kind: text_to_image, or a photo kind (image_to_image, avatar, meme, sketch_to_image,
+    #: product_background, try_on) that starts from ``inputs``.
     kind: str = "text_to_image"
     #: Provider-specific settings copied from the campaign's ``generation.<provider>`` block.
     settings: dict = field(default_factory=dict)
-    #: Named input images (encoded bytes) for kinds that start from a photo.
+    #: Named input images (encoded bytes) for kinds that start from a photo ("photo", "sketch", "product",
+    #: "model", "garment").
     inputs: dict[str, bytes] = field(default_factory=dict)
+    #: Short-lived signed URLs of the same inputs, for actions that only take URLs (empty when there is no
+    #: public base URL).
+    input_urls: dict[str, str] = field(default_factory=dict)
     #: A reference for logs (the participation id); never a secret.
     reference: str = ""
 
@@ -72,6 +80,16 @@ class ProviderError(Exception):
         self.retry_after = retry_after
 
 
+class RemoteJobFailed(ProviderError):
+    """The remote job itself failed or is gone: polling it again cannot help.
+
+    ``kind`` says what to do next: ``retryable`` means submit the request anew
+    (a new job, counted as a retry), the other kinds mean the same as for
+    :class:`ProviderError`. A plain :class:`ProviderError` from
+    :meth:`Provider.resume` means only that asking failed; the job may be fine.
+    """
+
+
 @runtime_checkable
 class Provider(Protocol):
     """Start an image generation and, for remote jobs, resume it by job id."""
@@ -85,3 +103,27 @@ class Provider(Protocol):
     def resume(self, job_id: str, request: GenerationRequest) -> GeneratedImage | Pending:
         """Ask about a remote job started earlier."""
         ...
+
+
+_result_ready: ContextVar[Callable[[], object] | None] = ContextVar("result_ready", default=None)
+
+
+def result_ready() -> None:
+    """Say that a remote job is done, before its result is downloaded: its provider capacity is free.
+
+    Providers call this from :meth:`Provider.resume` when the job reports success; the
+    worker hands the account's slot to the next participation while the download runs.
+    """
+    callback = _result_ready.get()
+    if callback is not None:
+        callback()
+
+
+@contextmanager
+def on_result_ready(callback: Callable[[], object]) -> Iterator[None]:
+    """Run ``callback`` when the provider calls :func:`result_ready` inside this block."""
+    token = _result_ready.set(callback)
+    try:
+        yield
+    finally:
+        _result_ready.reset(token)
