@@ -82,16 +82,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _watch(services: object, app: object, stop: threading.Event) -> None:
-    """Restart dead workers and enqueue orphaned participations every few seconds."""
+    """Restart dead workers, enqueue orphaned participations and keep the retention purge scheduled."""
     from posterbooth.db import get_db
     from posterbooth.participations import requeue_orphans
     from posterbooth.queue import get_queue
+    from workers.retention import ensure_scheduled
 
     while not stop.wait(15):
         try:
             services.check_workers()  # type: ignore[attr-defined]
             with app.app_context():  # type: ignore[attr-defined]
                 requeue_orphans(get_db(), get_queue())
+                ensure_scheduled(get_queue())
         except Exception:  # noqa: BLE001 - the watchdog must keep running
             log.exception("embedded watchdog failed")
 

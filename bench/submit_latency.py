@@ -62,13 +62,13 @@ def one_attendee(base: str) -> float:
 def floor(runs: int) -> float:
     """Return the median in-process time to paint the image and compose the poster."""
     from PIL import Image
-    from workers.providers.offline import OfflineProvider
 
     from posterbooth.aigc import AigcRecord
     from posterbooth.campaigns import load_all
     from posterbooth.poster import PosterAssets, compose_poster
     from posterbooth.prompt import render, template_context
     from workers.providers.base import GenerationRequest
+    from workers.providers.offline import OfflineProvider
 
     loaded = load_all(ROOT / "campaigns")["spring-outing"]
     campaign = loaded.definition

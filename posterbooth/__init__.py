@@ -46,8 +46,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update({k: v for k, v in overrides.items() if k not in known})
     logging.getLogger("posterbooth").setLevel(settings.LOG_LEVEL)
 
-    from posterbooth import campaigns, cli, db, devices, errors, i18n, queue, security
-    from posterbooth.views import campaign, health, home, media, result, share
+    from posterbooth import campaigns, cli, db, devices, errors, events, i18n, queue, security
+    from posterbooth.views import campaign, health, home, media, photos, reports, result, share, wechat
 
     try:
         app.extensions["posterbooth.campaigns"] = campaigns.load_all(settings.CAMPAIGNS_DIR)
@@ -63,11 +63,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     queue.init_app(app)
     i18n.init_app(app)
+    photos.init_app(app)  # before the CSRF check, which reads the (photo) form
     security.init_app(app)
     devices.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
-    for blueprint in (home.bp, campaign.bp, result.bp, share.bp, media.bp, health.bp):
+    events.init_app(app)
+    for blueprint in (home.bp, campaign.bp, result.bp, share.bp, media.bp, health.bp, wechat.bp, reports.bp,
+                      photos.bp):
         app.register_blueprint(blueprint)
     _static_versions(app)
     return app

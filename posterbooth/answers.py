@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from posterbooth.schema import Campaign, Question
+from posterbooth.schema import PHOTO_ANSWER, Campaign, Question
 
 Answers = dict[str, Any]
 
@@ -105,6 +105,11 @@ def parse_answer(question: Question, values: list[str]) -> Any:
         if not text and question.required:
             raise AnswerError("missing", question.id)
         return text
+    if question.type == "photo":
+        # The photo itself travels apart from the answers (posterbooth.photos); this only marks it given.
+        if values[:1] != [PHOTO_ANSWER]:
+            raise AnswerError("missing", question.id)
+        return PHOTO_ANSWER
     raise AnswerError("unknown_question", question.id)
 
 

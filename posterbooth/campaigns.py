@@ -143,7 +143,9 @@ def _check_provider_settings(campaign: Campaign, path: Path, node: yaml.Node | N
             raise CampaignError(path, _path_text(loc), f"unknown provider {name!r}", _line_of(node, loc))
         base = dict(campaign.generation.model_dump()[name]) if loc[0] == "styles" else {}
         try:
-            model.model_validate({**base, **settings})
+            # "in_use": the campaign names this provider or configures it; else it may never be used.
+            in_use = campaign.generation.provider == name or bool(settings) or bool(base)
+            model.model_validate({**base, **settings}, context={"kind": campaign.generation.kind, "in_use": in_use})
         except ValidationError as exc:
             first = exc.errors()[0]
             sub = tuple(first.get("loc", ()))

@@ -1,4 +1,4 @@
-"""Command-line tools: ``flask --app app campaigns validate|list|qr``."""
+"""Command-line tools: ``flask --app app campaigns validate|list|qr`` and ``flask --app app media purge``."""
 
 from __future__ import annotations
 
@@ -58,6 +58,24 @@ def qr(slug: str, channel: str, base_url: str, out_dir: Path) -> None:
     click.echo(f"{url}\n  {out_dir / (stem + '-qr.png')}\n  {out_dir / (stem + '-qr.svg')}")
 
 
+media_cli = AppGroup("media", help="Look after stored photos and posters.")
+
+
+@media_cli.command("purge")
+def purge() -> None:
+    """Delete photos and posters whose retention has passed (run it from cron in scaled mode)."""
+    from posterbooth.db import get_db
+    from posterbooth.storage import MediaStore
+    from workers.retention import purge_expired
+
+    if current_app.config.get("CAMPAIGN_ERROR"):
+        raise click.ClickException(f"campaigns do not load: {current_app.config['CAMPAIGN_ERROR']}")
+    report = purge_expired(get_db(), MediaStore(current_app.config["MEDIA_DIR"]),
+                           current_app.extensions["posterbooth.campaigns"])
+    click.echo(f"deleted {report}")
+
+
 def init_app(app: Flask) -> None:
     """Register the command-line groups."""
     app.cli.add_command(campaigns_cli)
+    app.cli.add_command(media_cli)

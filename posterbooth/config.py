@@ -37,6 +37,16 @@ def _int(name: str, raw: str, minimum: int = 0) -> int:
     return value
 
 
+def _float(name: str, raw: str, minimum: float = 0.0) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number (got {raw!r})") from None
+    if not value >= minimum:  # also refuses NaN
+        raise ConfigError(f"{name} must be at least {minimum:g} (got {raw})")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Typed settings; every field maps to an environment variable of the same name."""
@@ -55,10 +65,25 @@ class Settings:
     SECRET_KEY: str = field(default="", repr=False)
     #: Absolute base URL used in QR codes and share cards (e.g. https://event.example.com).
     PUBLIC_BASE_URL: str = ""
+    #: Base URL image APIs fetch attendees' photos from (15-minute signed links); PUBLIC_BASE_URL when unset.
+    INPUT_URL_BASE: str = ""
     #: Whether the home page lists the campaigns (switch off in production).
     LIST_CAMPAIGNS: bool = True
     #: Default image provider: offline | hunyuan | openai.
     IMAGE_PROVIDER: str = "offline"
+    #: Jobs the provider account runs at once (its purchased concurrency), shared by every worker.
+    PROVIDER_CONCURRENCY: int = 1
+    #: Per-provider overrides of PROVIDER_CONCURRENCY; 0 = use PROVIDER_CONCURRENCY.
+    HUNYUAN_CONCURRENCY: int = 0
+    OPENAI_CONCURRENCY: int = 0
+    #: Retries of a transient provider failure before the attendee is told it failed.
+    PROVIDER_MAX_RETRIES: int = 8
+    #: First retry delay in seconds; it doubles per retry (with jitter) up to 30 times this.
+    PROVIDER_RETRY_DELAY: float = 2.0
+    #: Seconds a remote job may run before it is given up and submitted again.
+    PROVIDER_JOB_TIMEOUT: float = 300.0
+    #: Seconds generation pauses after an account or billing error before one job probes the provider.
+    PROVIDER_PAUSE_SECONDS: float = 60.0
     #: Number of rq worker processes the embedded mode starts.
     EMBEDDED_WORKERS: int = 2
     #: Name of the rq queue for generation jobs.
@@ -72,8 +97,20 @@ class Settings:
     ADMIN_PASSWORD: str = field(default="", repr=False)
     #: Mark cookies Secure (set when served over https).
     SECURE_COOKIES: bool = False
+    #: WeChat Official Account app id and secret for JS-SDK share cards; plain link cards while unset.
+    WECHAT_APP_ID: str = ""
+    WECHAT_APP_SECRET: str = field(default="", repr=False)
+    #: Base URL of the WeChat API (a local fake or a proxy); https://api.weixin.qq.com when unset.
+    WECHAT_API_BASE: str = ""
     #: Log level for the web process and workers.
     LOG_LEVEL: str = "INFO"
+
+    def provider_concurrency(self, provider: str) -> int | None:
+        """Return a provider account's concurrency, or None for the offline provider (no account)."""
+        if provider == "offline":
+            return None
+        override = {"hunyuan": self.HUNYUAN_CONCURRENCY, "openai": self.OPENAI_CONCURRENCY}.get(provider, 0)
+        return override or self.PROVIDER_CONCURRENCY
 
     @property
     def embedded(self) -> bool:
@@ -94,6 +131,20 @@ def _secret_key(instance_dir: Path) -> str:
     path.write_text(key)
     path.chmod(0o600)
     return key
+
+
+def _url(name: str, raw: str) -> str:
+    value = raw.strip().rstrip("/")
+    if value and not value.startswith(("http://", "https://")):
+        raise ConfigError(f"{name} must start with http:// or https:// (got {value!r})")
+    return value
+
+
+def _api_base(raw: str) -> str:
+    value = raw.strip().rstrip("/")
+    if value and not value.startswith(("http://", "https://")):
+        raise ConfigError(f"WECHAT_API_BASE must start with http:// or https:// (got {value!r})")
+    return value
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -119,8 +170,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         MEDIA_DIR=Path(env.get("MEDIA_DIR") or instance / "media").resolve(),
         SECRET_KEY=env.get("SECRET_KEY") or _secret_key(instance),
         PUBLIC_BASE_URL=base_url,
+        INPUT_URL_BASE=_url("INPUT_URL_BASE", env.get("INPUT_URL_BASE", "")),
         LIST_CAMPAIGNS=_bool("LIST_CAMPAIGNS", env.get("LIST_CAMPAIGNS", "1")),
         IMAGE_PROVIDER=provider,
+        PROVIDER_CONCURRENCY=_int("PROVIDER_CONCURRENCY", env.get("PROVIDER_CONCURRENCY", "1"), minimum=1),
+        HUNYUAN_CONCURRENCY=_int("HUNYUAN_CONCURRENCY", env.get("HUNYUAN_CONCURRENCY", "0") or "0"),
+        OPENAI_CONCURRENCY=_int("OPENAI_CONCURRENCY", env.get("OPENAI_CONCURRENCY", "0") or "0"),
+        PROVIDER_MAX_RETRIES=_int("PROVIDER_MAX_RETRIES", env.get("PROVIDER_MAX_RETRIES", "8")),
+        PROVIDER_RETRY_DELAY=_float("PROVIDER_RETRY_DELAY", env.get("PROVIDER_RETRY_DELAY", "2")),
+        PROVIDER_JOB_TIMEOUT=_float("PROVIDER_JOB_TIMEOUT", env.get("PROVIDER_JOB_TIMEOUT", "300"), minimum=1),
+        PROVIDER_PAUSE_SECONDS=_float("PROVIDER_PAUSE_SECONDS", env.get("PROVIDER_PAUSE_SECONDS", "60"),
+                                      minimum=0.1),
         EMBEDDED_WORKERS=_int("EMBEDDED_WORKERS", env.get("EMBEDDED_WORKERS", "2"), minimum=1),
         QUEUE_NAME=env.get("QUEUE_NAME", "posterbooth").strip() or "posterbooth",
         BLOCKLIST_FILE=env.get("BLOCKLIST_FILE", "").strip(),
@@ -128,5 +188,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ADMIN_USERNAME=env.get("ADMIN_USERNAME", "admin").strip() or "admin",
         ADMIN_PASSWORD=env.get("ADMIN_PASSWORD", ""),
         SECURE_COOKIES=_bool("SECURE_COOKIES", env.get("SECURE_COOKIES", "0")),
+        WECHAT_APP_ID=env.get("WECHAT_APP_ID", "").strip(),
+        WECHAT_APP_SECRET=env.get("WECHAT_APP_SECRET", "").strip(),
+        WECHAT_API_BASE=_api_base(env.get("WECHAT_API_BASE", "")),
         LOG_LEVEL=env.get("LOG_LEVEL", "INFO").upper(),
     )

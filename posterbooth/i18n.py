@@ -21,12 +21,33 @@ ANSWER_MESSAGES = {
     "unknown_question": _l("This question is not part of the campaign."),
 }
 
+UPLOAD_MESSAGES = {
+    "missing": _l("Please take a photo or choose one from your album."),
+    "consent": _l("Please tick the box to agree before your photo is used."),
+    "empty": _l("That file is empty. Please choose a photo."),
+    "too_large": _l("That photo is larger than %(mb)d MB. Please choose a smaller one."),
+    "too_many_pixels": _l("That picture is far too big to process. Please choose an ordinary photo."),
+    "too_small": _l("That picture is too small. Please choose a larger photo."),
+    "not_an_image": _l("That file is not a photo. Please choose a JPEG, PNG, WebP or HEIC picture."),
+    "unsupported_format": _l("Pictures in that format can't be used. Please choose a JPEG, PNG, WebP or HEIC photo."),
+    "animated": _l("Moving pictures can't be used. Please choose a still photo."),
+    "broken": _l("That photo could not be read (it may be damaged or incomplete). Please choose another one."),
+}
+
 FAILURE_MESSAGES = {
     "moderation": _l("The picture service turned these answers down. Please change your answers and try again."),
     "provider": _l("The picture service had a problem making your poster. Please try again."),
+    "busy": _l("The picture service is too busy right now and could not make your poster. "
+               "Please try again in a few minutes."),
+    "provider_setup": _l("The picture service could not use this campaign's picture settings. "
+                         "The organiser has been told; please try again later."),
     "campaign_gone": _l("This campaign has ended, so your poster can no longer be made."),
     "internal": _l("Something went wrong while making your poster. Please try again."),
     "removed": _l("This poster has been removed by the organiser."),
+    "expired": _l("This poster was deleted when the campaign's storage period ended."),
+    "photo_rejected": _l("The picture service could not use your photo. Please try another one: "
+                         "a clear, well-lit photo works best."),
+    "photo_missing": _l("Your photo was deleted before the poster could be made. Please add it again."),
 }
 
 

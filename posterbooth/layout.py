@@ -281,6 +281,11 @@ class PosterLayout(_Model):
         "(cover-fitted); the background colour shows through its transparent parts.",
     )
     image: ImageBox = Field(default_factory=ImageBox, description="Box of the generated image.")
+    photo: ImageBox | None = Field(
+        None,
+        description="Photo campaigns: box of the attendee's own photo, framed like the image and drawn "
+        "over it (e.g. a small 'before' in a corner of the 'after'); null = not drawn.",
+    )
     texts: list[TextBlock] = Field(
         default_factory=_default_texts,
         max_length=12,
@@ -320,6 +325,10 @@ class PosterLayout(_Model):
                 )
 
         check("image box", self.image.x, self.image.y, self.image.width, self.image.height)
+        if self.photo is not None:
+            check("photo box", self.photo.x, self.photo.y, self.photo.width, self.photo.height)
+            if self.photo.radius * 2 > min(self.photo.width, self.photo.height):
+                raise ValueError("photo radius is more than half the photo box")
         for i, block in enumerate(self.texts):
             check(f"texts[{i}] box", block.x, block.y, block.width, block.height)
         if self.logo is not None:

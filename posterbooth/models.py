@@ -6,7 +6,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -62,8 +62,21 @@ class Participation(Base):
     provider_job_id: Mapped[str] = mapped_column(String(120), default="")
     status: Mapped[str] = mapped_column(String(12), default="queued", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: Generation requests sent to the provider (what it may bill); counted before each is sent.
+    provider_submissions: Mapped[int] = mapped_column(Integer, default=0)
+    #: Transient provider failures retried so far (bounded by PROVIDER_MAX_RETRIES).
+    retries: Mapped[int] = mapped_column(Integer, default=0)
+    #: When the current remote job was submitted (set just before sending it); None when there is none.
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     error_code: Mapped[str] = mapped_column(String(40), default="")
     error_detail: Mapped[str] = mapped_column(Text, default="")
+    #: The attendee's cleaned photos of a photo campaign: input name (photo, garment...) → media path under
+    #: uploads/. Emptied when they are deleted (by the attendee, or by the retention job).
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: When the photos were deleted; None while they are kept (or when there never were any).
+    inputs_deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: When the retention job deleted the poster files (the participation is then hidden).
+    poster_deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     image_path: Mapped[str] = mapped_column(String(200), default="")
     poster_path: Mapped[str] = mapped_column(String(200), default="")
     share_card_path: Mapped[str] = mapped_column(String(200), default="")
@@ -81,3 +94,27 @@ class Participation(Base):
     def active(self) -> bool:
         """Return True while the poster is still being made."""
         return self.status in ACTIVE_STATUSES
+
+
+EVENT_KINDS = ("landing_view", "start", "submit", "done", "share_view", "referred_visit")
+
+
+class Event(Base):
+    """One step of an attendee's path (a visit, a start, a submission...), for funnels and referrals."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    #: Id of the Redis stream entry this row came from: flushing twice never stores an event twice.
+    stream_id: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    campaign: Mapped[str] = mapped_column(String(64))
+    device_id: Mapped[str] = mapped_column(String(64), default="")
+    participation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: The referral code the visit arrived with, and the participation it belongs to (None if unknown).
+    ref_code: Mapped[str] = mapped_column(String(16), default="")
+    referrer_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    channel: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (Index("ix_events_campaign_kind_created", "campaign", "kind", "created_at"),)

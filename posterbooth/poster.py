@@ -18,7 +18,7 @@ from PIL import Image, ImageCms, ImageDraw, ImageFilter, ImageFont, ImageOps
 from posterbooth import aigc as aigc_meta
 from posterbooth.aigc import AigcRecord
 from posterbooth.fonts import codepoints, find_bold_font, find_cjk_font, has_glyphs, load_font
-from posterbooth.layout import AiLabel, PosterLayout, QrBox, TextBlock, rgba
+from posterbooth.layout import AiLabel, ImageBox, PosterLayout, QrBox, TextBlock, rgba
 from posterbooth.qr import qr_image
 
 #: JPEG quality of the poster and the share card.
@@ -458,8 +458,9 @@ def _base_layer(layout_json: str, background: tuple[str, float] | None,
     return canvas
 
 
-def _draw_generated(canvas: Image.Image, layout: PosterLayout, image: Image.Image) -> None:
-    box = layout.image
+def _draw_generated(canvas: Image.Image, layout: PosterLayout, image: Image.Image,
+                    box: ImageBox | None = None) -> None:
+    box = box or layout.image
     if box.fit == "contain":
         w, h = contain_size(image.size, box.width, box.height)
         x, y = box.x + (box.width - w) // 2, box.y + (box.height - h) // 2
@@ -631,14 +632,17 @@ def encode_jpeg(image: Image.Image, record: AigcRecord) -> bytes:
 
 
 def render_poster(layout: PosterLayout, generated: Image.Image, *, render_text: Callable[[str], str],
-                  assets: PosterAssets, qr_url: str) -> tuple[Image.Image, Image.Image]:
-    """Draw the poster and the share card as images (no encoding)."""
+                  assets: PosterAssets, qr_url: str,
+                  photo: Image.Image | None = None) -> tuple[Image.Image, Image.Image]:
+    """Draw the poster and the share card as images (no encoding); ``photo`` fills ``layout.photo``."""
     background = rgba(layout.background)
     image = _prepare_generated(generated, background)
     base = _base_layer(layout.model_dump_json(), _asset_key(assets.background_image),
                        _asset_key(assets.logo if layout.logo is not None else None))
     canvas = base.copy()
     _draw_generated(canvas, layout, image)
+    if photo is not None and layout.photo is not None:
+        _draw_generated(canvas, layout, _prepare_generated(photo, background), layout.photo)
     rendered: list[tuple[TextBlock, str]] = []
     for block in layout.texts:
         text = render_text(block.text).strip()
@@ -653,9 +657,11 @@ def render_poster(layout: PosterLayout, generated: Image.Image, *, render_text: 
 
 
 def compose_poster(layout: PosterLayout, generated: Image.Image, *, render_text: Callable[[str], str],
-                   assets: PosterAssets, qr_url: str, aigc: AigcRecord) -> ComposedPoster:
+                   assets: PosterAssets, qr_url: str, aigc: AigcRecord,
+                   photo: Image.Image | None = None) -> ComposedPoster:
     """Compose and encode the poster and its share card, both labelled as AI-generated."""
-    poster, card = render_poster(layout, generated, render_text=render_text, assets=assets, qr_url=qr_url)
+    poster, card = render_poster(layout, generated, render_text=render_text, assets=assets, qr_url=qr_url,
+                                 photo=photo)
     return ComposedPoster(
         poster_jpeg=encode_jpeg(poster, aigc),
         share_card_jpeg=encode_jpeg(card, aigc),

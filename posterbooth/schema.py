@@ -16,6 +16,27 @@ COLOR_RE = r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$"
 
 Identifier = Annotated[str, Field(pattern=ID_RE)]
 
+#: What the image provider makes; every kind but text_to_image starts from the attendee's photo(s).
+GENERATION_KINDS = (
+    "text_to_image", "image_to_image", "avatar", "meme", "sketch_to_image", "product_background", "try_on",
+)
+GenerationKind = Literal[
+    "text_to_image", "image_to_image", "avatar", "meme", "sketch_to_image", "product_background", "try_on",
+]
+#: The named photo inputs each kind needs, one photo question each (the same names as the providers use).
+KIND_ROLES: dict[str, tuple[str, ...]] = {
+    "text_to_image": (),
+    "image_to_image": ("photo",),
+    "avatar": ("photo",),
+    "meme": ("photo",),
+    "sketch_to_image": ("sketch",),
+    "product_background": ("product",),
+    "try_on": ("model", "garment"),
+}
+PhotoRole = Literal["photo", "sketch", "product", "model", "garment"]
+#: The answer stored for a photo question; the photo itself is kept apart (see posterbooth.photos).
+PHOTO_ANSWER = "photo"
+
 
 class Model(BaseModel):
     """Base for definition models: unknown fields are errors."""
@@ -75,7 +96,7 @@ class Question(Model):
 
     id: Identifier = Field(description="Stable id of the question, used in templates and conditions.")
     type: Literal["single", "multiple", "text", "photo"] = Field(
-        description="single, multiple or text (photo is reserved for photo campaigns)."
+        description="single, multiple, text, or photo (an upload from the camera or the album)."
     )
     title: str = Field(min_length=1, max_length=120, description="The question as shown.")
     help: str = Field("", max_length=200, description="A short hint under the question.")
@@ -86,11 +107,36 @@ class Question(Model):
     max_length: int = Field(40, ge=1, le=200, description="Longest text answer, in characters.")
     placeholder: str = Field("", max_length=80, description="Placeholder of the text field.")
     show_if: Condition | None = Field(None, description="Show the question only when this matches.")
+    consent: str = Field(
+        "", max_length=300,
+        description="Photo questions (required there): the consent line the attendee ticks before the photo "
+        "is processed, e.g. what it is used for and how long it is kept.",
+    )
+    role: PhotoRole | None = Field(
+        None,
+        description="Photo questions: which input of generation.kind this photo is (photo, sketch, product, "
+        "model, garment); default: the kind's only input.",
+    )
+    max_mb: int = Field(10, ge=1, le=20, description="Photo questions: largest upload accepted, in megabytes.")
+    camera: Literal["user", "environment"] = Field(
+        "user", description="Photo questions: the camera the 'take a photo' button opens (user = front, "
+        "environment = back).",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Question:
         if self.type == "photo":
-            raise ValueError("photo questions are not available yet (reserved for photo campaigns)")
+            if not self.consent.strip():
+                raise ValueError("a photo question needs a consent line (consent: ...) shown with the upload")
+            if self.options:
+                raise ValueError("a photo question has no options")
+            if not self.required:
+                raise ValueError("a photo question is always required (remove required: false)")
+            if self.show_if is not None:
+                raise ValueError("a photo question cannot have show_if: the generation always needs the photo")
+            return self
+        if self.consent or self.role is not None:
+            raise ValueError("consent and role are only for photo questions")
         if self.type in {"single", "multiple"}:
             if len(self.options) < 2:
                 raise ValueError(f"a {self.type}-choice question needs at least 2 options")
@@ -165,11 +211,30 @@ class Generation(Model):
     provider: Literal["offline", "hunyuan", "openai"] | None = Field(
         None, description="Provider for this campaign; IMAGE_PROVIDER when unset."
     )
+    kind: GenerationKind = Field(
+        "text_to_image",
+        description="What is generated: text_to_image (from the prompt), or from the attendee's photo "
+        "questions: image_to_image, avatar, meme (an animated GIF), sketch_to_image, product_background, "
+        "try_on (a model photo and a garment photo).",
+    )
     width: int = Field(1024, ge=256, le=2048, description="Width of the generated image, in pixels.")
     height: int = Field(1024, ge=256, le=2048, description="Height of the generated image, in pixels.")
     offline: dict[str, Any] = Field(default_factory=dict, description="Settings for the offline renderer.")
     hunyuan: dict[str, Any] = Field(default_factory=dict, description="Settings for Tencent Hunyuan.")
     openai: dict[str, Any] = Field(default_factory=dict, description="Settings for OpenAI-compatible APIs.")
+
+
+class Privacy(Model):
+    """How long personal files are kept."""
+
+    photo_retention_days: int = Field(
+        7, ge=0, le=365,
+        description="Days uploaded photos are kept before the retention job deletes them (0: as soon as "
+        "the poster is made). Attendees can delete theirs at once from the result page.",
+    )
+    poster_retention_days: int | None = Field(
+        None, ge=1, le=3650, description="Days posters are kept before they are deleted; empty: kept."
+    )
 
 
 class ShareCard(Model):
@@ -197,6 +262,7 @@ class Campaign(Model):
     styles: list[Style] = Field(default_factory=list, description="Styles to choose from (none: no style screen).")
     prompt: PromptSpec = Field(description="How answers become the image prompt.")
     generation: Generation = Field(default_factory=Generation, description="Image generation settings.")
+    privacy: Privacy = Field(default_factory=Privacy, description="How long photos and posters are kept.")
     poster: PosterLayout = Field(default_factory=PosterLayout, description="Poster layout.")
     share: ShareCard = Field(description="Share card texts.")
 
@@ -245,7 +311,58 @@ class Campaign(Model):
                     raise ValueError(f"outcome {outcome.id!r}: rule has unknown options {bad}")
         if self.outcome_by == "rules" and all(o.when for o in self.outcomes):
             raise ValueError("with outcome_by: rules, one outcome needs an empty 'when' as the fallback")
+        self._check_photo_inputs()
         return self
+
+    def _check_photo_inputs(self) -> None:
+        kind = self.generation.kind
+        roles = KIND_ROLES[kind]
+        photos = [q for q in self.questions if q.type == "photo"]
+        if not roles and self.poster.photo is not None:
+            raise ValueError(f"poster.photo shows the attendee's photo, but generation.kind {kind} takes none")
+        if not roles:
+            if photos:
+                raise ValueError(
+                    f"question {photos[0].id!r} asks for a photo, but generation.kind is {kind}: choose a kind "
+                    "that uses it (image_to_image, avatar, meme, sketch_to_image, product_background, try_on)"
+                )
+            return
+        if kind == "try_on" and self.generation.provider == "offline":
+            raise ValueError("generation kind try_on needs a real image provider (hunyuan's ChangeClothes); "
+                             "the offline renderer cannot dress a model in a garment")
+        given: dict[str, str] = {}
+        for question in photos:
+            role = question.role or (roles[0] if len(roles) == 1 else None)
+            if role is None:
+                raise ValueError(
+                    f"question {question.id!r}: generation kind {kind} takes photos {', '.join(roles)}; "
+                    "set role to say which one this is"
+                )
+            if role not in roles:
+                raise ValueError(
+                    f"question {question.id!r}: role {role!r} is not an input of {kind} (it takes: {', '.join(roles)})"
+                )
+            if role in given:
+                raise ValueError(f"questions {given[role]!r} and {question.id!r} both give the {role!r} photo")
+            given[role] = question.id
+        missing = [r for r in roles if r not in given]
+        if missing:
+            raise ValueError(
+                f"generation kind {kind} needs a photo question for each of its inputs; "
+                f"missing: {', '.join(missing)}"
+            )
+
+    def photo_role(self, question: Question) -> str | None:
+        """Return the input name a photo question provides (None for other questions)."""
+        if question.type != "photo":
+            return None
+        roles = KIND_ROLES[self.generation.kind]
+        return question.role or (roles[0] if roles else "photo")
+
+    @property
+    def photo_questions(self) -> list[Question]:
+        """Return the photo questions, in order."""
+        return [q for q in self.questions if q.type == "photo"]
 
     def question(self, question_id: str) -> Question | None:
         """Return the question with this id, if any."""

@@ -14,6 +14,37 @@
     if (!counter) { return; }
     area.addEventListener("input", function () { counter.textContent = area.value.length; });
   });
+  // Photo question: preview the chosen picture, keep only one of the two inputs, refuse oversized files early.
+  document.querySelectorAll("[data-photo]").forEach(function (box) {
+    box.classList.add("js");
+    var inputs = box.querySelectorAll("input[type=file]");
+    var preview = box.querySelector("[data-preview]");
+    var empty = box.querySelector("[data-empty]");
+    var max = parseInt(box.getAttribute("data-max-bytes"), 10) || 0;
+    var alert = function (text) {
+      var old = box.parentNode.querySelector(".error");
+      if (old) { old.parentNode.removeChild(old); }
+      if (!text) { return; }
+      var p = document.createElement("p");
+      p.className = "error"; p.setAttribute("role", "alert"); p.textContent = text;
+      box.parentNode.insertBefore(p, box);
+    };
+    inputs.forEach(function (input) {
+      input.addEventListener("change", function () {
+        var file = input.files && input.files[0];
+        if (!file) { return; }
+        inputs.forEach(function (other) { if (other !== input) { other.value = ""; } });
+        if (max && file.size > max) { input.value = ""; alert(box.getAttribute("data-too-large")); return; }
+        alert("");
+        preview.onerror = function () {
+          preview.hidden = true; empty.hidden = false;
+          empty.querySelector("[data-empty-text]").textContent = file.name;
+        };
+        preview.src = URL.createObjectURL(file);
+        preview.hidden = false; empty.hidden = true;
+      });
+    });
+  });
   // Waiting page: poll the status and reload once it changes.
   var waiting = document.querySelector("[data-poll]");
   if (waiting) {

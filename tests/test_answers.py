@@ -109,6 +109,16 @@ def test_sandbox_refuses_unsafe_attributes():
         render("{{ ''.__class__.__mro__[1].__subclasses__() }}", {})
 
 
-def test_photo_question_type_is_reserved():
-    with pytest.raises(ValueError, match="not available yet"):
+def test_photo_question_needs_a_consent_line():
+    with pytest.raises(ValueError, match="consent line"):
         Question.model_validate({"id": "selfie", "type": "photo", "title": "Selfie"})
+    question = Question.model_validate({"id": "selfie", "type": "photo", "title": "Selfie", "consent": "OK"})
+    assert question.max_mb == 10 and question.camera == "user"
+
+
+def test_photo_answer_is_only_a_marker():
+    question = Question.model_validate({"id": "selfie", "type": "photo", "title": "Selfie", "consent": "OK"})
+    assert parse_answer(question, ["photo"]) == "photo"
+    for values in ([], [""], ["uploads/ab/x.jpg"]):
+        with pytest.raises(AnswerError):
+            parse_answer(question, values)

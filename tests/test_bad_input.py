@@ -54,6 +54,7 @@ def test_blocked_word_gets_a_friendly_message_and_keeps_earlier_answers(client):
     assert response.status_code == 422
     assert "can't be used" in html.unescape(response.get_data(as_text=True))
     assert "This question" not in response.get_data(as_text=True)
+    assert ">K i l l</textarea>" in response.get_data(as_text=True)  # what was typed stays in the field
     back = client.get("/c/dream-weekend/q/time").get_data(as_text=True)
     assert 'value="morning" checked' in back
 

@@ -49,7 +49,7 @@ def write(tmp_path: Path, text: str, slug: str = "mini") -> Path:
 
 def test_demo_campaigns_load():
     loaded = load_all(CAMPAIGNS)
-    assert {"spring-outing", "dream-weekend"} <= set(loaded)
+    assert {"spring-outing", "dream-weekend", "concert-restyle", "anime-self"} <= set(loaded)
     spring = loaded["spring-outing"].definition
     assert spring.locale == "zh-CN" and len(spring.questions) == 3 and len(spring.outcomes) >= 3
     weekend = loaded["dream-weekend"].definition
@@ -71,7 +71,12 @@ BROKEN = [
     ("bad question type", MINIMAL.replace("type: single", "type: slider"), "questions[0].type", "", 6),
     ("one option", MINIMAL.replace("      - {value: blue, label: Blue, prompt: blue things, scores: {cool: 1}}\n", ""),
      "questions[0]", "at least 2 options", 5),
-    ("photo reserved", MINIMAL.replace("type: text", "type: photo"), "questions[1]", "not available yet", 11),
+    ("photo without consent", MINIMAL.replace("type: text", "type: photo"), "questions[1]", "consent line", 11),
+    ("photo for text_to_image", MINIMAL.replace("type: text", "type: photo\n    consent: OK").replace(
+        "    required: false\n", ""), "", "choose a kind that uses it", None),
+    ("try_on needs two photos", MINIMAL.replace("type: text", "type: photo\n    consent: OK").replace(
+        "    required: false\n", "") + "generation: {kind: try_on}\n", "", "set role", None),
+    ("unknown kind", MINIMAL + "generation: {kind: painting}\n", "generation.kind", "", 22),
     ("score of unknown outcome", MINIMAL.replace("scores: {cool: 1}", "scores: {hot: 1}"), "",
      "scores unknown outcomes", None),
     ("template syntax", MINIMAL.replace('"{{ outcome.title }} {{ answers.color.prompt }}"', '"{{ outcome.title "'),
@@ -129,7 +134,8 @@ def test_cli_validate_reports_errors_and_exit_status(tmp_path):
     shutil.copytree(CAMPAIGNS, good)
     ok = _cli("validate", env_dir=good)
     assert ok.returncode == 0, ok.stderr
-    assert "2 campaigns OK" in ok.stdout
+    demos = sum(1 for d in CAMPAIGNS.iterdir() if (d / "campaign.yaml").exists())
+    assert f"{demos} campaigns OK" in ok.stdout
     bad = tmp_path / "bad"
     write(bad, MINIMAL.replace("locale: en", "locale: fr"))
     failed = _cli("validate", env_dir=bad)

@@ -6,25 +6,18 @@ import io
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-import cv2
-import numpy as np
 from PIL import Image
 from sqlalchemy import func, select
 
 from posterbooth.aigc import read_aigc
 from posterbooth.models import Participation
 from tests.attendee import SPRING, WEEKEND, answer, complete, form_fields
+from tests.qr_decode import decode_poster_qr
 
 
 def _participation(app, public_id: str) -> Participation:
     with app.extensions["posterbooth.db"].session() as session:
         return session.scalars(select(Participation).where(Participation.public_id == public_id)).one()
-
-
-def _decode_qr(image: Image.Image) -> str:
-    array = cv2.cvtColor(np.asarray(image.convert("RGB")), cv2.COLOR_RGB2BGR)
-    text, _points, _ = cv2.QRCodeDetector().detectAndDecode(array)
-    return text
 
 
 def test_spring_outing_reaches_a_poster(app, client, run_worker, app_env):
@@ -51,7 +44,8 @@ def test_spring_outing_reaches_a_poster(app, client, run_worker, app_env):
     data = poster_path.read_bytes()
     poster = Image.open(io.BytesIO(data))
     assert poster.format == "JPEG" and poster.size == (1080, 1920)
-    url = _decode_qr(poster)
+    qr = app.extensions["posterbooth.campaigns"]["spring-outing"].definition.poster.qr
+    url = decode_poster_qr(poster, (qr.x, qr.y, qr.size))
     parsed = urlparse(url)
     assert f"{parsed.scheme}://{parsed.netloc}{parsed.path}" == "https://event.example.com/c/spring-outing"
     assert parse_qs(parsed.query)["ref"] == [participation.referral_code]

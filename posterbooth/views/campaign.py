@@ -21,6 +21,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from posterbooth import events
 from posterbooth.answers import AnswerError, find_blocked, parse_answer, visible_questions
 from posterbooth.campaigns import LoadedCampaign
 from posterbooth.db import get_db
@@ -28,10 +29,12 @@ from posterbooth.devices import device_id
 from posterbooth.errors import error_page
 from posterbooth.i18n import ANSWER_MESSAGES, use_locale
 from posterbooth.participations import create_participation, latest_for_device
+from posterbooth.photos import attach_inputs
 from posterbooth.qr import qr_png, qr_svg
 from posterbooth.queue import enqueue_generation, get_queue
 from posterbooth.security import limiter
 from posterbooth.views import campaign_or_404, public_base_url
+from posterbooth.views.photos import draft_inputs, photo_context, store_photo, stored_photo
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +86,8 @@ def _first_unanswered(loaded: LoadedCampaign, draft: dict[str, Any]) -> str | No
                 return step
         elif step not in draft["answers"]:
             return step
+        elif loaded.definition.question(step).type == "photo" and stored_photo(draft, step) is None:
+            return step  # the photo is gone (a draft made from an earlier poster's answers)
     return None
 
 
@@ -106,6 +111,9 @@ def landing(slug: str) -> Any:
         draft["ref"] = ref or draft.get("ref", "")
         draft["ch"] = channel or draft.get("ch", "")
         _save_draft(slug, draft)
+    events.record("landing_view", slug, ref=ref, channel=channel)
+    if ref:
+        events.record("referred_visit", slug, ref=ref, channel=channel)
     if not request.args.get("again"):
         latest = latest_for_device(get_db(), slug, device_id())
         if latest is not None and latest.status in {"queued", "running", "done"}:
@@ -157,7 +165,7 @@ def qr_code_svg(slug: str) -> Response:
 # --- questions ----------------------------------------------------------------------------------
 
 def _render_question(loaded: LoadedCampaign, draft: dict[str, Any], question_id: str,
-                     error: str | None = None, status: int = 200) -> tuple[str, int]:
+                     error: str | None = None, status: int = 200, typed: str | None = None) -> tuple[str, int]:
     campaign = loaded.definition
     question = campaign.question(question_id)
     steps = _steps(loaded, draft["answers"])
@@ -169,7 +177,8 @@ def _render_question(loaded: LoadedCampaign, draft: dict[str, Any], question_id:
     return render_template(
         "campaign/question.html", loaded=loaded, campaign=campaign, question=question, draft=draft,
         step=index + 1, total=len(steps), is_last=index == len(steps) - 1, back_url=back,
-        chosen=chosen, text_value=current if isinstance(current, str) else "", error=error,
+        chosen=chosen, text_value=typed if typed is not None else (current if isinstance(current, str) else ""),
+        error=error, **(photo_context(loaded, draft, question) if question.type == "photo" else {}),
     ), status
 
 
@@ -196,6 +205,8 @@ def question(slug: str, question_id: str) -> Any:
     missing = _first_unanswered(loaded, draft)
     if missing is not None and steps.index(missing) < steps.index(question_id):
         return redirect(_step_url(slug, missing))
+    if steps.index(question_id) == 0:
+        events.record("start", slug, ref=draft.get("ref", ""), channel=draft.get("ch", ""))
     return _render_question(loaded, draft, question_id)
 
 
@@ -230,6 +241,12 @@ def answer(slug: str, question_id: str) -> Any:
     steps = _steps(loaded, draft["answers"])
     if question_id not in steps:
         return redirect(_step_url(slug, _first_unanswered(loaded, draft) or steps[0]))
+    if question.type == "photo":
+        problem = store_photo(loaded, draft, question)
+        if problem is not None:
+            return _render_question(loaded, draft, question_id, error=problem, status=422)
+        _save_draft(slug, draft)
+        return _advance(loaded, draft, question_id)
     try:
         value = parse_answer(question, request.form.getlist("answer"))
         if question.type == "text" and value:
@@ -237,7 +254,9 @@ def answer(slug: str, question_id: str) -> Any:
             if find_blocked(value, words):
                 raise AnswerError("blocked", question.id)
     except AnswerError as exc:
-        return _render_question(loaded, draft, question_id, error=_answer_message(exc), status=422)
+        # Keep what the attendee typed in the field, so that fixing it is one small edit.
+        typed = request.form.get("answer", "")[: question.max_length] if question.type == "text" else None
+        return _render_question(loaded, draft, question_id, error=_answer_message(exc), status=422, typed=typed)
     draft["answers"][question_id] = value
     _save_draft(slug, draft)
     return _advance(loaded, draft, question_id)
@@ -305,7 +324,7 @@ def choose_style(slug: str) -> Any:
 def _submit(loaded: LoadedCampaign, draft: dict[str, Any]) -> Any:
     slug = loaded.slug
     try:
-        participation, _created = create_participation(
+        participation, created = create_participation(
             get_db(), loaded,
             answers=draft["answers"], style_id=draft.get("style") or None, device_id=device_id(),
             submission_key=f"{device_id()}:{draft['key']}",
@@ -318,6 +337,11 @@ def _submit(loaded: LoadedCampaign, draft: dict[str, Any]) -> Any:
         if exc.question_id and loaded.definition.question(exc.question_id):
             return _render_question(loaded, draft, exc.question_id, error=_answer_message(exc), status=422)
         return error_page(400, _("Something was wrong with that request"), _answer_message(exc))
+    if created and loaded.definition.photo_questions:
+        attach_inputs(get_db(), participation.id, draft_inputs(loaded, draft))
+    if created:
+        events.record("submit", slug, participation_id=participation.id, ref=draft.get("ref", ""),
+                      channel=draft.get("ch", ""))
     try:
         enqueue_generation(get_queue(), participation.id)
     except redis.exceptions.RedisError:

@@ -11,9 +11,15 @@ bp = Blueprint("media", __name__, url_prefix="/media")
 
 @bp.get("/<path:relative>")
 def file(relative: str) -> Response:
-    """Serve a stored image; names are random, so it may be cached for a year."""
-    path = MediaStore(current_app.config["MEDIA_DIR"]).path(relative)
+    """Serve a stored image; names are random, so it may be cached for a year.
+
+    Attendees' uploaded photos are not served here: only through short-lived signed links.
+    """
+    store = MediaStore(current_app.config["MEDIA_DIR"])
+    path = store.path(relative)
     if path is None or path.suffix.lower() not in {".jpg", ".png", ".gif", ".webp"}:
+        abort(404)
+    if path.relative_to(store.root.resolve()).parts[0] == "uploads":
         abort(404)
     response = send_file(path, max_age=365 * 24 * 3600, conditional=True)
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable"

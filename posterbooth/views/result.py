@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
-from flask import Blueprint, abort, jsonify, render_template, url_for
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, session, url_for
 
+from posterbooth.answers import visible_questions
 from posterbooth.db import get_db
+from posterbooth.devices import device_id
 from posterbooth.i18n import FAILURE_MESSAGES, use_locale
 from posterbooth.models import Participation
 from posterbooth.participations import by_public_id
@@ -24,10 +28,19 @@ def _participation(public_id: str) -> Participation:
     return participation
 
 
+def _timestamp(value: datetime | None) -> float | None:
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()  # SQLite keeps naive UTC
+
+
 def _progress(participation: Participation) -> Progress | None:
-    started = participation.started_at.timestamp() if participation.started_at else None
+    concurrency = current_app.config["SETTINGS"].provider_concurrency(participation.provider)
     try:
-        return progress(get_queue(), participation.id, started)
+        if concurrency is None:
+            return progress(get_queue(), participation.id, _timestamp(participation.started_at))
+        return progress(get_queue(), participation.id, _timestamp(participation.submitted_at),
+                        provider=participation.provider, concurrency=concurrency)
     except redis.exceptions.RedisError:
         return None
 
@@ -50,15 +63,14 @@ def show(public_id: str) -> Any:
         context["progress"] = _progress(participation)
         return render_template("result/waiting.html", **context)
     if participation.status == "done" and not participation.hidden:
-        outcome = loaded.definition.outcome(participation.outcome)
-        return render_template(
-            "result/poster.html", outcome=outcome, poster_url=media_url(participation.poster_path),
-            share_url=url_for("share.show", token=participation.share_token, _external=False), **context,
-        )
+        from posterbooth.views.share import poster_page
+
+        return poster_page(loaded, participation)
     message = FAILURE_MESSAGES.get(participation.error_code, FAILURE_MESSAGES["internal"])
     if participation.hidden:
-        message = FAILURE_MESSAGES["removed"]
-    return render_template("result/failed.html", message=message, **context)
+        message = FAILURE_MESSAGES["expired" if participation.poster_deleted_at else "removed"]
+    can_edit = not participation.hidden and participation.device_id == device_id() and bool(participation.answers)
+    return render_template("result/failed.html", message=message, can_edit=can_edit, **context)
 
 
 @bp.get("/<public_id>/status.json")
@@ -69,7 +81,29 @@ def status(public_id: str) -> Any:
     if participation.active:
         info = _progress(participation)
         if info is not None:
-            data.update(ahead=info.ahead, estimate_seconds=info.estimate_seconds, started=info.started)
+            data.update(ahead=info.ahead, estimate_seconds=info.estimate_seconds, started=info.started,
+                        paused=info.paused)
     response = jsonify(data)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.post("/<public_id>/answers")
+def edit_answers(public_id: str) -> Any:
+    """Put a failed or refused participation's answers back into the attendee's draft, to change them."""
+    participation = _participation(public_id)
+    loaded = campaigns().get(participation.campaign)
+    if loaded is None or participation.active or participation.status == "done":
+        abort(404)
+    if participation.device_id != device_id() or participation.hidden:
+        abort(403)
+    slug = loaded.slug
+    drafts = session.get("drafts", {})
+    drafts[slug] = {"key": secrets.token_urlsafe(12), "answers": dict(participation.answers),
+                    "style": participation.style, "ref": "", "ch": participation.channel}
+    session["drafts"] = drafts
+    session.permanent = True
+    first = visible_questions(loaded.definition, participation.answers)
+    target = (url_for("campaign.question", slug=slug, question_id=first[0].id) if first
+              else url_for("campaign.landing", slug=slug, again=1))
+    return redirect(target, code=303)

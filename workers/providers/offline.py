@@ -2,6 +2,11 @@
 
 It is the default provider when no image API is configured.  Pictures are
 deterministic: the same prompt, seed, style and size give byte-identical PNGs.
+
+Photo kinds (image_to_image, avatar, meme, sketch_to_image, product_background)
+are honest image effects on the attendee's photo, made by
+:func:`workers.providers.photo.kinds.render_offline` (a meme is an animated
+GIF); try_on is refused with a message saying it needs a real provider.
 Operators can tell its posters apart by ``provider="offline"`` and the model
 name on the returned :class:`GeneratedImage`; nothing is written on the image.
 """
@@ -32,19 +37,40 @@ def png_bytes(image: Image.Image) -> bytes:
     return buf.getvalue()
 
 
+def _open_inputs(inputs: dict[str, bytes]) -> dict[str, Image.Image]:
+    """Decode the request's input photos; a broken one is a bad request."""
+    images: dict[str, Image.Image] = {}
+    for name, data in inputs.items():
+        try:
+            image = Image.open(io.BytesIO(data), formats=["JPEG", "PNG", "WEBP"])
+            image.load()
+        except (OSError, ValueError, Image.DecompressionBombError) as exc:
+            raise ProviderError("bad_request", "bad_input", f"input image {name!r} cannot be read: {exc}") from None
+        images[name] = image
+    return images
+
+
 class OfflineProvider:
-    """Paint text-to-image requests locally and answer at once."""
+    """Paint text-to-image requests and apply photo effects locally, answering at once."""
 
     name = "offline"
 
     def start(self, request: GenerationRequest) -> GeneratedImage | Pending:
-        """Paint the picture for a request and return it as PNG."""
-        if request.kind != "text_to_image":
+        """Make the picture for a request: a painted PNG, or the photo kind's JPEG (GIF for memes)."""
+        from .photo.kinds import KIND_INPUTS, OFFLINE_KINDS, render_offline
+
+        if request.kind != "text_to_image" and request.kind not in KIND_INPUTS:
             raise ProviderError("bad_request", "unsupported_kind",
                                 f"the offline provider cannot make {request.kind!r} images")
         width, height = int(request.width), int(request.height)
         if not (16 <= width <= MAX_SIDE and 16 <= height <= MAX_SIDE):
             raise ProviderError("bad_request", "bad_size", f"unsupported image size {width}x{height}")
+        if request.kind != "text_to_image":
+            images = _open_inputs(request.inputs) if request.kind in OFFLINE_KINDS else {}  # try_on: refused
+            data, content_type = render_offline(request.kind, images, request.prompt, request.style,
+                                                int(request.seed), (width, height))
+            return GeneratedImage(data=data, content_type=content_type, provider=self.name,
+                                  model=f"{MODEL}/{request.kind}")
         image = paint(request.prompt, int(request.seed), request.style, (width, height))
         return GeneratedImage(data=png_bytes(image), content_type="image/png", provider=self.name, model=MODEL)
 

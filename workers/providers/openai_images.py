@@ -9,6 +9,9 @@ once, URLs expire). The images URL is derived from the base URL:
 
 So ``https://api.openai.com``, ``https://api.openai.com/v1`` and Volcengine
 Ark's ``https://ark.cn-beijing.volces.com/api/v3`` all work.
+
+The ``image_to_image`` kind goes to ``images/edits`` next to it, as multipart
+form data: the attendee's photo as ``image``, with the prompt and settings.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
 from workers.providers.base import GeneratedImage, GenerationRequest, Pending, ProviderError
 from workers.providers.hunyuan import validation_message
@@ -36,10 +39,22 @@ DEFAULT_TIMEOUT = 180.0
 _VERSION_SEGMENT = re.compile(r"/v\d+[a-z0-9]*$")
 
 
+#: Generation kinds this provider makes (image_to_image through images/edits).
+OPENAI_KINDS = ("text_to_image", "image_to_image")
+_INPUT_TYPES = {b"\xff\xd8\xff": ("photo.jpg", "image/jpeg"), b"\x89PNG": ("photo.png", "image/png")}
+
+
 class OpenAISettings(BaseModel):
     """A campaign's ``generation.openai`` block."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="after")
+    def _fits_kind(self, info: ValidationInfo) -> OpenAISettings:
+        kind = str((info.context or {}).get("kind") or "text_to_image")
+        if kind not in OPENAI_KINDS and (info.context or {}).get("in_use", True):
+            raise ValueError(f"the OpenAI-compatible provider makes {' and '.join(OPENAI_KINDS)} images, not {kind}")
+        return self
 
     model: str | None = Field(None, description="Model name; overrides OPENAI_IMAGE_MODEL for this campaign.")
     size: str | None = Field(
@@ -77,6 +92,11 @@ def images_url(base_url: str) -> str:
     if _VERSION_SEGMENT.search(base):
         return f"{base}/images/generations"
     return f"{base}/v1/images/generations"
+
+
+def edits_url(base_url: str) -> str:
+    """Return the image edit URL (``images/edits``) for a base URL."""
+    return images_url(base_url).removesuffix("/generations") + "/edits"
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -122,6 +142,7 @@ class OpenAIImagesProvider:
         if not api_key:
             raise ValueError("an API key is required for the OpenAI-compatible provider")
         self.url = images_url(base_url)
+        self.edits_url = edits_url(base_url)
         self.model = model
         self._api_key = api_key
         self._http = httpx.Client(
@@ -161,13 +182,35 @@ class OpenAIImagesProvider:
                 body[key] = value
         return body
 
+    def build_edit(self, request: GenerationRequest) -> tuple[dict[str, str], dict[str, tuple[str, bytes, str]]]:
+        """Return the form fields and the file of an image edit (image_to_image) request."""
+        body = self.build_body(request)
+        body.pop("style", None)  # a generations-only option
+        photo = request.inputs.get("photo") or next(iter(request.inputs.values()), b"")
+        if not photo:
+            raise ProviderError("bad_request", "MissingInput", "image_to_image needs the input image 'photo'")
+        name, content_type = next(
+            (v for magic, v in _INPUT_TYPES.items() if photo.startswith(magic)), ("photo.webp", "image/webp")
+        )
+        fields = {k: v if isinstance(v, str) else json.dumps(v) for k, v in body.items()}
+        return fields, {"image": (name, photo, content_type)}
+
     def start(self, request: GenerationRequest) -> GeneratedImage | Pending:
         """Generate the image synchronously and return it."""
-        body = self.build_body(request)
-        content = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        headers = {"Authorization": f"Bearer {self._api_key}", "Content-Type": "application/json"}
+        if request.kind not in OPENAI_KINDS:
+            raise ProviderError("bad_request", "unsupported_kind",
+                                f"the OpenAI-compatible provider cannot make {request.kind!r} images")
+        headers = {"Authorization": f"Bearer {self._api_key}"}
+        if request.kind == "image_to_image":
+            fields, files = self.build_edit(request)
+            body: dict[str, Any] = fields
+            send = {"url": self.edits_url, "data": fields, "files": files}
+        else:
+            body = self.build_body(request)
+            headers["Content-Type"] = "application/json"
+            send = {"url": self.url, "content": json.dumps(body, ensure_ascii=False).encode("utf-8")}
         try:
-            resp = self._http.post(self.url, content=content, headers=headers)
+            resp = self._http.post(**send, headers=headers)  # type: ignore[arg-type]
         except httpx.TimeoutException as exc:
             raise ProviderError(
                 "retryable", "NetworkTimeout", f"image API did not answer in time ({type(exc).__name__})"

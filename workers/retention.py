@@ -1,0 +1,196 @@
+"""Deleting personal files on time: photos after the campaign's retention, posters after theirs.
+
+:func:`purge_expired` does one pass:
+
+* the uploaded photos of participations older than the campaign's ``privacy.photo_retention_days``
+  (7 days by default, also for participations of campaigns no longer loaded) are deleted and the
+  participation records it (``inputs`` emptied, ``inputs_deleted_at`` set); photos of a poster still
+  being made are kept until it is finished;
+* with ``privacy.poster_retention_days`` set, finished posters older than that lose their image,
+  poster, share card and thumbnail files and are hidden (``poster_deleted_at`` set);
+* uploads no participation refers to (drafts that were never submitted) are deleted after
+  :data:`posterbooth.photos.DRAFT_UPLOAD_HOURS`.
+
+It runs every :data:`PURGE_EVERY` seconds as an rq job that schedules its successor
+(:func:`ensure_scheduled` starts the chain; workers call it when they start and the embedded mode's
+watchdog keeps calling it), and on demand with ``flask --app app media purge`` (e.g. from cron).
+Running it twice, or in two places at once, is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rq import Queue
+from sqlalchemy import select
+
+from posterbooth.campaigns import LoadedCampaign
+from posterbooth.db import Database
+from posterbooth.models import ACTIVE_STATUSES, Participation, utcnow
+from posterbooth.photos import DRAFT_UPLOAD_HOURS, UPLOADS, delete_files, is_upload_path
+from posterbooth.schema import Privacy
+from posterbooth.storage import MediaStore
+
+log = logging.getLogger(__name__)
+
+#: Seconds between two purges.
+PURGE_EVERY = 3600
+SCHEDULED_KEY = "posterbooth:retention:scheduled"
+JOB_ID = "posterbooth-retention"
+DEFAULT_PHOTO_DAYS = Privacy().photo_retention_days
+
+
+@dataclass
+class PurgeReport:
+    """What one purge deleted."""
+
+    photos: int = 0
+    photo_files: int = 0
+    posters: int = 0
+    poster_files: int = 0
+    draft_files: int = 0
+
+    def __str__(self) -> str:
+        return (f"photos of {self.photos} participations ({self.photo_files} files), "
+                f"{self.posters} posters ({self.poster_files} files), {self.draft_files} abandoned uploads")
+
+
+def _aware(value: datetime) -> datetime:
+    """Return a stored time as an aware UTC datetime (SQLite gives naive UTC datetimes back)."""
+    from datetime import UTC
+
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def purge_expired(db: Database, media: MediaStore, campaigns: Mapping[str, LoadedCampaign],
+                  now: datetime | None = None) -> PurgeReport:
+    """Delete the photos and posters whose retention has passed; return what was deleted."""
+    now = now or utcnow()
+    report = PurgeReport()
+    photo_days = {slug: c.definition.privacy.photo_retention_days for slug, c in campaigns.items()
+                  if c.definition.photo_questions}
+    for slug, days in photo_days.items():
+        _purge_photos(db, media, report, now - timedelta(days=days), Participation.campaign == slug)
+    _purge_photos(db, media, report, now - timedelta(days=DEFAULT_PHOTO_DAYS),
+                  Participation.campaign.not_in(list(campaigns)))
+    for slug, loaded in campaigns.items():
+        days = loaded.definition.privacy.poster_retention_days
+        if days is not None:
+            _purge_posters(db, media, report, slug, now - timedelta(days=days))
+    report.draft_files = _purge_drafts(db, media, list(photo_days), list(campaigns), now)
+    if report.photos or report.posters or report.draft_files:
+        log.info("retention: deleted %s", report)
+    return report
+
+
+def _purge_photos(db: Database, media: MediaStore, report: PurgeReport, cutoff: datetime, where: object) -> None:
+    with db.session() as session:
+        rows = session.scalars(
+            select(Participation).where(
+                where,  # type: ignore[arg-type]
+                Participation.inputs_deleted_at.is_(None),
+                Participation.created_at < cutoff,
+                Participation.status.not_in(ACTIVE_STATUSES),
+            )
+        ).all()
+        doomed: list[str] = []
+        for participation in rows:
+            if not participation.inputs:
+                continue
+            doomed.extend(str(v) for v in participation.inputs.values())
+            participation.inputs = {}
+            participation.inputs_deleted_at = utcnow()
+            report.photos += 1
+    # The rows say "deleted" before the files go: a crash in between leaves files the draft sweep removes.
+    report.photo_files += delete_files(media, doomed)
+
+
+def _purge_posters(db: Database, media: MediaStore, report: PurgeReport, slug: str, cutoff: datetime) -> None:
+    with db.session() as session:
+        rows = session.scalars(
+            select(Participation).where(
+                Participation.campaign == slug,
+                Participation.status == "done",
+                Participation.poster_deleted_at.is_(None),
+                Participation.created_at < cutoff,
+            )
+        ).all()
+        doomed: list[str] = []
+        for participation in rows:
+            doomed += [p for p in (participation.image_path, participation.poster_path,
+                                   participation.share_card_path) if p]
+            doomed += [str(v) for v in (participation.inputs or {}).values()]
+            if participation.inputs:
+                participation.inputs = {}
+                participation.inputs_deleted_at = utcnow()
+            participation.image_path = participation.poster_path = participation.share_card_path = ""
+            participation.hidden = True
+            participation.poster_deleted_at = utcnow()
+            report.posters += 1
+    for relative in doomed:
+        path = media.path(relative)
+        if path is None:
+            continue
+        report.poster_files += 1
+        path.with_name(path.stem + "-thumb.jpg").unlink(missing_ok=True)  # the share page's thumbnail
+        path.unlink(missing_ok=True)
+
+
+def _purge_drafts(db: Database, media: MediaStore, photo_campaigns: list[str], loaded: list[str],
+                  now: datetime) -> int:
+    """Delete upload files older than the draft limit that no participation refers to."""
+    root = media.root / UPLOADS
+    if not root.is_dir():
+        return 0
+    limit = now.timestamp() - DRAFT_UPLOAD_HOURS * 3600
+    old = [path for path in root.glob("*/*") if path.is_file() and not path.name.startswith(".")
+           and path.stat().st_mtime < limit]
+    if not old:
+        return 0
+    with db.session() as session:
+        rows = session.scalars(
+            select(Participation.inputs).where(
+                Participation.inputs_deleted_at.is_(None),
+                Participation.campaign.in_(photo_campaigns) | Participation.campaign.not_in(loaded),
+            )
+        ).all()
+    kept = {str(v) for inputs in rows for v in (inputs or {}).values()}
+    count = 0
+    for path in old:
+        relative = path.relative_to(media.root).as_posix()
+        if is_upload_path(relative) and relative not in kept and media.delete(relative):
+            count += 1
+    return count
+
+
+# --- scheduling ---------------------------------------------------------------------------------
+
+def ensure_scheduled(queue: Queue, every: float = PURGE_EVERY) -> bool:
+    """Start the hourly purge chain unless it is running; return True when this call started it."""
+    if not queue.connection.set(SCHEDULED_KEY, str(time.time()), nx=True, ex=int(every) + 600):
+        return False
+    queue.enqueue(purge_job, every, job_id=JOB_ID, job_timeout=900, result_ttl=every, failure_ttl=7 * 86400)
+    log.info("retention purge scheduled every %d s", every)
+    return True
+
+
+def purge_job(every: float = PURGE_EVERY) -> str:
+    """Run one purge in a worker and schedule the next one (an rq job; see :func:`ensure_scheduled`)."""
+    from rq import get_current_job
+
+    from workers.context import get_context
+
+    ctx = get_context()
+    try:
+        report = purge_expired(ctx.db, ctx.media, ctx.campaigns)
+    finally:
+        job = get_current_job()
+        queue = Queue(job.origin, connection=job.connection) if job is not None else ctx.queue
+        queue.connection.set(SCHEDULED_KEY, str(time.time()), ex=int(every) + 600)
+        queue.enqueue_in(timedelta(seconds=every), purge_job, every, job_timeout=900, result_ttl=every,
+                         failure_ttl=7 * 86400)
+    return str(report)
