@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,13 +33,32 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def create_tables(self) -> None:
-        """Create the tables that do not exist yet (safe when several processes start at once)."""
+        """Create missing tables and add missing columns (safe when several processes start at once)."""
         try:
             Base.metadata.create_all(self.engine)
+            self._add_missing_columns()
         except (OperationalError, ProgrammingError, IntegrityError):
-            # Another process created a table between our check and our CREATE: check again.
+            # Another process changed the schema between our check and our change: check again.
             time.sleep(0.2)
             Base.metadata.create_all(self.engine)
+            self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Add columns that a newer Posterbooth defines to tables an older one created (additive only)."""
+        inspector = inspect(self.engine)
+        for table in Base.metadata.sorted_tables:
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                kind = column.type.compile(dialect=self.engine.dialect)
+                default = column.default.arg if column.default is not None and column.default.is_scalar else None
+                clause = ""
+                if default is not None:
+                    literal = ("TRUE" if default else "FALSE") if isinstance(default, bool) else repr(default)
+                    clause = f" DEFAULT {literal}"
+                with self.engine.begin() as connection:
+                    connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{clause}'))
 
     @contextmanager
     def session(self) -> Iterator[Session]:
