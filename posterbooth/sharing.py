@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,7 +14,7 @@ from posterbooth.aigc import AigcRecord, read_aigc
 from posterbooth.campaigns import LoadedCampaign
 from posterbooth.models import Participation
 from posterbooth.prompt import TemplateProblem, render, template_context
-from posterbooth.storage import MediaStore
+from posterbooth.storage import MediaStore, write_atomically
 from posterbooth.views import public_base_url
 from posterbooth.wechat import WeChatCredentials, credentials_from_config, is_wechat
 
@@ -143,14 +141,7 @@ def thumbnail_path(media: MediaStore, participation: Participation) -> Path | No
         return target
     loaded = current_app.extensions["posterbooth.campaigns"].get(participation.campaign)
     data = make_thumbnail(loaded, source, card, fallback_id=participation.public_id)
-    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_atomically(target, data)
     return target
 
 

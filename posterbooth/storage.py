@@ -10,6 +10,18 @@ from pathlib import Path
 KINDS = ("images", "posters", "cards", "uploads")
 
 
+def write_atomically(target: Path, data: bytes) -> None:
+    """Write the bytes to a temporary file beside the target, then rename it into place."""
+    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
 class MediaStore:
     """Save and find media files below one root directory."""
 
@@ -24,14 +36,7 @@ class MediaStore:
         relative = f"{kind}/{name[:2]}/{name}.{extension.lstrip('.')}"
         target = self.root / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-            os.replace(temp, target)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        write_atomically(target, data)
         return relative
 
     def path(self, relative: str) -> Path | None:

@@ -11,6 +11,7 @@ import io
 import numpy as np
 from PIL import Image
 
+from posterbooth.schema import KIND_ROLES
 from workers.providers.base import ProviderError
 
 from .avatar import avatar
@@ -22,14 +23,7 @@ from .pixels import fit_size, limit_side, resize, to_rgb
 from .sketch import colour_sketch
 
 #: The named input images each kind needs (the web stores uploads under these names).
-KIND_INPUTS: dict[str, tuple[str, ...]] = {
-    "image_to_image": ("photo",),
-    "avatar": ("photo",),
-    "meme": ("photo",),
-    "sketch_to_image": ("sketch",),
-    "product_background": ("product",),
-    "try_on": ("model", "garment"),
-}
+KIND_INPUTS: dict[str, tuple[str, ...]] = {kind: roles for kind, roles in KIND_ROLES.items() if roles}
 PHOTO_KINDS = tuple(KIND_INPUTS)
 #: Kinds the offline provider can really do (try-on needs a model and a real provider).
 OFFLINE_KINDS = ("image_to_image", "avatar", "meme", "sketch_to_image", "product_background")
