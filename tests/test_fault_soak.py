@@ -18,6 +18,7 @@ from posterbooth import create_app
 from posterbooth.config import load_settings
 from tests.fakes.tencent_server import FakeTencentCloud
 from tests.generation_harness import add_participations, all_final, drive, enqueue_all, hunyuan_env, rows
+from workers.context import close_context
 from workers.jobs import RetryPolicy, usual_key
 from workers.timer import Timer
 
@@ -91,3 +92,6 @@ def test_every_participation_ends_done_or_refused_and_no_retry_exceeds_its_bound
         assert took < 60
     finally:
         app.extensions["posterbooth.db"].dispose()
+        app.extensions["posterbooth.redis"].close()
+        timer.redis.close()
+        close_context()

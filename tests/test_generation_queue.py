@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 import redis
 from flask import Flask
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from rq import Queue
 from rq.job import Job
 
@@ -36,6 +38,9 @@ from workers.circuit import Circuit, read_state
 from workers.jobs import usual_key
 from workers.limits import Claim, RateLimiter, Semaphore, claim_key, line_key
 from workers.timer import Timer
+
+#: For tests whose database does not matter; the others run on SQLite and PostgreSQL.
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 @dataclass
@@ -72,9 +77,9 @@ def _setup(monkeypatch: pytest.MonkeyPatch, fake: FakeTencentCloud, **settings: 
         monkeypatch.setenv(key, value)
     from posterbooth import create_app
     from posterbooth.config import load_settings
-    from workers.context import get_context
+    from workers.context import close_context
 
-    get_context.cache_clear()
+    close_context()
     app = create_app({"TESTING": True})
     timer = Timer(load_settings())
     connection = app.extensions["posterbooth.redis"]
@@ -85,7 +90,9 @@ def _setup(monkeypatch: pytest.MonkeyPatch, fake: FakeTencentCloud, **settings: 
                     app.extensions["posterbooth.redis"], timer)
     finally:
         app.extensions["posterbooth.db"].dispose()
-        get_context.cache_clear()
+        app.extensions["posterbooth.redis"].close()
+        timer.redis.close()
+        close_context()
 
 
 @pytest.fixture
@@ -142,6 +149,7 @@ def test_a_job_submits_records_the_job_id_and_polls_without_holding_a_worker(set
     assert current_job_id(setup.redis, pid) is None and not setup.redis.exists(claim_key(pid))
 
 
+@SQLITE_ONLY
 def test_polls_are_timed_from_measured_job_times(setup: Setup) -> None:
     setup.redis.delete(usual_key("hunyuan"))  # nothing learnt yet: the first job polls every 3 s
     [first] = setup.participations(1)
@@ -199,6 +207,7 @@ def test_retryable_errors_back_off_and_the_attendee_keeps_their_place(setup: Set
     assert setup.fake.submissions["SubmitHunyuanImageJob"] == 1
 
 
+@SQLITE_ONLY
 def test_retries_are_bounded_and_then_the_attendee_is_told(make_setup: Any, fake: FakeTencentCloud) -> None:
     setup = make_setup(PROVIDER_MAX_RETRIES=3)
     fake.fail_next("SubmitHunyuanImageJob", "RequestLimitExceeded", times=10)
@@ -212,6 +221,7 @@ def test_retries_are_bounded_and_then_the_attendee_is_told(make_setup: Any, fake
     assert "太忙" in page and "RequestLimitExceeded" not in page
 
 
+@SQLITE_ONLY
 def test_a_failed_remote_job_is_submitted_again(setup: Setup) -> None:
     setup.fake.fail_job_next("FailedOperation.EngineServerError")
     [pid] = setup.participations(1)
@@ -233,6 +243,7 @@ def test_a_job_that_never_finishes_is_given_up_and_submitted_again(make_setup: A
     assert participation.provider_submissions == 2 == fake.submissions["SubmitHunyuanImageJob"]
 
 
+@SQLITE_ONLY
 def test_a_moderation_refusal_is_explained_and_the_answers_can_be_changed(setup: Setup) -> None:
     client = setup.app.test_client()
     result_path = complete(client, "spring-outing", SPRING)
@@ -264,6 +275,7 @@ def rows_by_public_id(setup: Setup, result_path: str) -> list[int]:
     return [participation.id]
 
 
+@SQLITE_ONLY
 def test_a_bad_request_fails_with_a_detail_for_the_operator(setup: Setup, caplog: pytest.LogCaptureFixture) -> None:
     setup.fake.fail_next("SubmitHunyuanImageJob", "InvalidParameterValue.StyleConflict", "style and revise clash")
     [pid] = setup.participations(1)
@@ -327,6 +339,7 @@ def test_a_failed_probe_pauses_again_for_longer(redis_conn: redis.Redis, caplog:
     assert circuit.state().closed and circuit.allows(9)
 
 
+@SQLITE_ONLY
 def test_secrets_stay_out_of_logs_pages_and_records(setup: Setup, caplog: pytest.LogCaptureFixture) -> None:
     client = setup.app.test_client()
     result_path = complete(client, "spring-outing", SPRING)
@@ -408,6 +421,7 @@ def test_the_sweeper_leaves_waiting_participations_alone_and_revives_lost_ones(s
     assert setup.fake.submissions["SubmitHunyuanImageJob"] == 3
 
 
+@SQLITE_ONLY
 def test_a_duplicate_or_replaced_job_does_nothing(setup: Setup) -> None:
     [pid] = setup.participations(1)
     setup.queue.enqueue("workers.jobs.generate", pid, job_id="participation-stray")
@@ -416,6 +430,7 @@ def test_a_duplicate_or_replaced_job_does_nothing(setup: Setup) -> None:
     assert Job.fetch("participation-stray", connection=setup.redis).return_value() == "stale"
 
 
+@SQLITE_ONLY
 def test_due_steps_are_released_before_rq_s_scheduler_would(setup: Setup) -> None:
     from posterbooth.queue import enqueue_step
 
@@ -424,3 +439,53 @@ def test_due_steps_are_released_before_rq_s_scheduler_would(setup: Setup) -> Non
     time.sleep(0.06)
     assert release_due(setup.queue) == 1 and job_status(setup.redis, job_id) == "queued"
     assert release_due(setup.queue) == 0 and setup.redis.llen(setup.queue.key) == 1
+
+
+@SQLITE_ONLY
+def test_readyz_is_unavailable_only_when_the_database_or_redis_is_down(setup: Setup) -> None:
+    client = setup.app.test_client()
+    assert client.get("/readyz").get_json()["status"] == "ok"
+    extensions = setup.app.extensions
+    original_redis, original_db = extensions["posterbooth.redis"], extensions["posterbooth.db"]
+    broken_redis = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
+    broken_db = Database("postgresql+psycopg://nobody@127.0.0.1:1/nothing?connect_timeout=1")
+    try:
+        extensions["posterbooth.redis"] = broken_redis
+        down = client.get("/readyz")
+        assert down.status_code == 503 and down.get_json()["checks"] == {"database": "ok",
+                                                                          "redis": "error: ConnectionError"}
+        extensions["posterbooth.redis"], extensions["posterbooth.db"] = original_redis, broken_db
+        down = client.get("/readyz")
+        assert down.status_code == 503 and down.get_json()["checks"]["database"].startswith("error: ")
+        assert down.get_json()["checks"]["redis"] == "ok"
+    finally:
+        extensions["posterbooth.redis"], extensions["posterbooth.db"] = original_redis, original_db
+        broken_redis.close()
+        broken_db.dispose()
+
+
+@SQLITE_ONLY
+def test_a_synchronous_provider_holds_a_slot_only_during_its_call(setup: Setup) -> None:
+    from tests.fakes.tencent_server import gradient_png
+    from workers.context import get_context
+    from workers.providers.base import GeneratedImage, GenerationRequest
+
+    semaphore = Semaphore(setup.redis, "hunyuan", 2)
+    in_use: list[int] = []
+
+    class Synchronous:
+        name = "hunyuan"
+
+        def start(self, request: GenerationRequest) -> GeneratedImage:
+            in_use.append(semaphore.in_use())
+            return GeneratedImage(gradient_png(96, 96, request.reference), "image/png", "hunyuan", "TextToImageLite")
+
+        def resume(self, job_id: str, request: GenerationRequest) -> GeneratedImage:
+            raise AssertionError("nothing to resume")
+
+    get_context().providers["hunyuan"] = Synchronous()
+    ids = setup.participations(3)
+    setup.run(lambda: all_final(setup.db, ids))
+    done = rows(setup.db, ids)
+    assert all(p.status == "done" and p.provider_model == "TextToImageLite" for p in done.values())
+    assert in_use == [1, 1, 1] and semaphore.in_use() == 0 and semaphore.waiting() == 0

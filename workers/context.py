@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import sys
@@ -56,6 +55,16 @@ class WorkerContext:
         """Return a provider's circuit breaker."""
         return Circuit(self.redis, name, cooldown=self.settings.PROVIDER_PAUSE_SECONDS)
 
+    def close(self) -> None:
+        """Close the providers' HTTP clients, the database pool and the Redis connections."""
+        for provider in self.providers.values():
+            close = getattr(provider, "close", None)
+            if close is not None:
+                close()
+        self.providers.clear()
+        self.db.dispose()
+        self.redis.close()
+
     def providers_in_use(self) -> set[str]:
         """Return the providers the default setting and the loaded campaigns name."""
         names = {self.settings.IMAGE_PROVIDER}
@@ -78,6 +87,13 @@ def build_context(settings: Settings) -> WorkerContext:
     )
 
 
+def close_context() -> None:
+    """Close and forget this process's worker context, if one was loaded (tests load several)."""
+    if get_context.cache_info().currsize:
+        get_context().close()
+    get_context.cache_clear()
+
+
 @lru_cache(maxsize=1)
 def get_context() -> WorkerContext:
     """Return this process's worker context, loading it on first use.
@@ -87,15 +103,21 @@ def get_context() -> WorkerContext:
     inherit it, and starts the timer thread (:mod:`workers.timer`).
     """
     ctx = build_context(load_settings())
-    # A forked job must not share the parent's database connections.
-    os.register_at_fork(after_in_child=lambda: ctx.db.engine.dispose(close=False))
     if _is_worker_command():
         _warm(ctx)
         from workers.timer import start_timer
 
         start_timer(ctx.settings)
-        gc.freeze()  # what is loaded now stays shared with the forked children (no copy-on-write by the GC)
     return ctx
+
+
+def _forget_connections_in_child() -> None:
+    """Make a forked job open database connections of its own instead of sharing the parent's."""
+    if get_context.cache_info().currsize:
+        get_context().db.engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_connections_in_child)
 
 
 def _is_worker_command() -> bool:

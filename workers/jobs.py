@@ -10,12 +10,19 @@ the provider:
    (account or billing error) nobody submits; the line just waits.
 2. **Submit.** The submission is counted in the database *before* it is sent,
    then the provider's job id is stored, and the next step is scheduled.
-3. **Poll.** Each poll is a new step timed from recently measured job times
-   (shortly before the job should be done, then in short steps), within the
-   provider's request-rate limit. Transient failures are retried with
-   exponential backoff and jitter, at most ``PROVIDER_MAX_RETRIES`` times.
-4. **Poster.** The result is downloaded and checked by the provider client, the
-   slot is released, the poster is composed and stored.
+3. **Poll.** Each poll is a new step, the first just after the provider's
+   usual job time (learnt from the jobs before, see :meth:`Generation._record_job_time`),
+   then in short steps, within the provider's request-rate limit. Transient
+   failures are retried with exponential backoff and jitter, at most
+   ``PROVIDER_MAX_RETRIES`` times; a job running past ``PROVIDER_JOB_TIMEOUT``
+   is given up and submitted again (a retry).
+4. **Poster.** The slot is handed on the moment the provider reports the job
+   done; the result is downloaded and checked by the provider client and kept;
+   the poster is composed in a step of its own, queued behind the submission
+   of the participation that got the slot.
+
+Delayed steps are timed by :mod:`workers.timer` and by every finishing step
+(:func:`posterbooth.queue.release_due`), not only by rq's one-second scheduler.
 
 Every step reads the participation from the database and continues from there,
 so a step that runs again after a crash resumes the recorded remote job instead
@@ -79,8 +86,8 @@ PRODUCER = "Posterbooth"
 FINAL = ("done", "failed", "rejected")
 #: First poll this long after the provider's usual job time; then poll every 2.5% of the job's age, within
 #: these bounds. A job found done at its first poll moves the usual time USUAL_STEP earlier.
-POLL_LAG = 0.02
-MIN_POLL = 0.1
+POLL_LAG = 0.01
+MIN_POLL = 0.05
 USUAL_STEP = 0.02
 #: A step sleeps at most this long for its turn under a request-rate limit; longer waits are rescheduled.
 RATE_WAIT = 0.05

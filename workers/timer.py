@@ -31,7 +31,7 @@ from workers.providers import PROVIDER_NAMES
 
 log = logging.getLogger(__name__)
 
-TICK = 0.02
+TICK = 0.01
 MAINTAIN_EVERY = 1.0
 SWEEP_EVERY = 3.0
 SWEEP_JOB_ID = "posterbooth-sweep"
