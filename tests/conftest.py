@@ -129,15 +129,11 @@ def app_env(
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    from workers.context import get_context
+    from workers.context import close_context
 
-    get_context.cache_clear()
+    close_context()
     yield env
-    if get_context.cache_info().currsize:
-        context = get_context()
-        context.db.dispose()
-        context.redis.close()
-    get_context.cache_clear()
+    close_context()  # providers' HTTP clients, the database pool and Redis: nothing left open
 
 
 @pytest.fixture
