@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 
-from rq import Worker
+from rq import SimpleWorker, Worker
 
 from posterbooth.config import load_settings
 from posterbooth.queue import connect, make_queue
@@ -22,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", default=None, help="worker name shown by rq")
     parser.add_argument("--burst", action="store_true", help="quit when the queue is empty")
     parser.add_argument("--parent-pid", type=int, default=0, help="stop when this process (the app) is gone")
+    parser.add_argument("--fork", action="store_true",
+                        help="run each job in a forked child (rq's default; slower, isolates crashes)")
     args = parser.parse_args(argv)
     settings = load_settings()
     if not settings.REDIS_URL:
@@ -39,7 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     from posterbooth.fonts import find_cjk_font
 
     find_cjk_font()  # every job's forked work horse inherits the font lookup instead of repeating it
-    worker = Worker([queue], connection=connection, name=args.name or f"posterbooth-{os.getpid()}")
+    # Steps are short and the context is loaded once, so running them in this process (no fork per job)
+    # is what keeps many provider jobs in flight with a few workers (bench/provider_throughput.py).
+    worker_class = Worker if args.fork else SimpleWorker
+    worker = worker_class([queue], connection=connection, name=args.name or f"posterbooth-{os.getpid()}")
     if args.parent_pid:
         _exit_with_parent(args.parent_pid)
     worker.work(burst=args.burst, with_scheduler=True, logging_level=settings.LOG_LEVEL)

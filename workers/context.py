@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -57,11 +58,7 @@ class WorkerContext:
 
     def close(self) -> None:
         """Close the providers' HTTP clients, the database pool and the Redis connections."""
-        for provider in self.providers.values():
-            close = getattr(provider, "close", None)
-            if close is not None:
-                close()
-        self.providers.clear()
+        _close_providers(self.providers)
         self.db.dispose()
         self.redis.close()
 
@@ -72,12 +69,21 @@ class WorkerContext:
         return {n for n in names if n in PROVIDER_NAMES}
 
 
+def _close_providers(providers: dict[str, Provider]) -> None:
+    """Close the HTTP clients of providers that have any, and forget the providers."""
+    for provider in providers.values():
+        close = getattr(provider, "close", None)
+        if close is not None:
+            close()
+    providers.clear()
+
+
 def build_context(settings: Settings) -> WorkerContext:
     """Load a worker context from settings."""
     database = Database(settings.DATABASE_URL)
     database.create_tables()
     connection = connect(settings.REDIS_URL)
-    return WorkerContext(
+    context = WorkerContext(
         settings=settings,
         db=database,
         campaigns=load_all(settings.CAMPAIGNS_DIR),
@@ -85,6 +91,9 @@ def build_context(settings: Settings) -> WorkerContext:
         redis=connection,
         queue=make_queue(connection, settings.QUEUE_NAME),
     )
+    # A context dropped without close() (tests load several) still closes its providers' connections.
+    weakref.finalize(context, _close_providers, context.providers)
+    return context
 
 
 def close_context() -> None:
