@@ -141,7 +141,7 @@ def _check_provider_settings(campaign: Campaign, path: Path, node: yaml.Node | N
         model = settings_model(name)
         if model is None:
             raise CampaignError(path, _path_text(loc), f"unknown provider {name!r}", _line_of(node, loc))
-        base = dict(campaign.generation.model_dump()[name]) if loc[0] == "styles" else {}
+        base = getattr(campaign.generation, name) if loc[0] == "styles" else {}
         try:
             # "in_use": the campaign names this provider or configures it; else it may never be used.
             in_use = campaign.generation.provider == name or bool(settings) or bool(base)

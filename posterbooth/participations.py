@@ -40,12 +40,9 @@ def create_participation(
 ) -> tuple[Participation, bool]:
     """Check the answers, compose the prompt and record a queued participation; return it and whether it is new."""
     campaign = loaded.definition
-    with db.session() as session:
-        existing = session.scalars(
-            select(Participation).where(Participation.submission_key == submission_key)
-        ).first()
-        if existing is not None:
-            return existing, False
+    existing = _by_submission_key(db, submission_key)
+    if existing is not None:
+        return existing, False
     final = check_answers(campaign, answers, [*campaign.prompt.blocklist, *blocklist])
     style = campaign.style(style_id) or (campaign.styles[0] if campaign.styles else None)
     outcome = choose_outcome(campaign, final)
@@ -77,11 +74,15 @@ def create_participation(
         return participation, True
     except IntegrityError:
         # A second tap on submit raced the first: both carry the same submission key.
-        with db.session() as session:
-            existing = session.scalars(
-                select(Participation).where(Participation.submission_key == submission_key)
-            ).one()
-            return existing, False
+        existing = _by_submission_key(db, submission_key)
+        if existing is None:
+            raise  # not a double tap: a real integrity problem
+        return existing, False
+
+
+def _by_submission_key(db: Database, key: str) -> Participation | None:
+    with db.session() as session:
+        return session.scalars(select(Participation).where(Participation.submission_key == key)).first()
 
 
 def latest_for_device(db: Database, campaign: str, device_id: str) -> Participation | None:

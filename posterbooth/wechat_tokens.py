@@ -253,14 +253,9 @@ class WeChatCredentials:
         """
         deadline = time.monotonic() + self.wait_timeout
         while True:
-            fresh, old = self._state(kind, reject)
-            if fresh is not None:
-                return fresh
-            failure = self._cooldown(kind)
-            if failure is not None:
-                if old is not None:
-                    return old
-                raise failure
+            ready, old = self._usable(kind, reject)
+            if ready is not None:
+                return ready
             token = self._acquire(kind)
             if token is None:
                 if old is not None:
@@ -272,14 +267,9 @@ class WeChatCredentials:
                 time.sleep(self.poll_interval)
                 continue
             try:
-                fresh, old = self._state(kind, reject)  # re-check: the last holder may have stored it
-                if fresh is not None:
-                    return fresh
-                failure = self._cooldown(kind)
-                if failure is not None:
-                    if old is not None:
-                        return old
-                    raise failure
+                ready, old = self._usable(kind, reject)  # re-check: the last holder may have stored it
+                if ready is not None:
+                    return ready
                 return self._refresh(kind, fetch, old)
             finally:
                 self._release(keys=[self.key(kind, "lock")], args=[token])
@@ -311,6 +301,18 @@ class WeChatCredentials:
             raise
         self._store(kind, fetched)
         return fetched.value
+
+    def _usable(self, kind: str, reject: str | None) -> tuple[str | None, str | None]:
+        """Return (value to use now, old value): fresh wins; during a failure cooldown the old one or the failure."""
+        fresh, old = self._state(kind, reject)
+        if fresh is not None:
+            return fresh, old
+        failure = self._cooldown(kind)
+        if failure is not None:
+            if old is not None:
+                return old, old
+            raise failure
+        return None, old
 
     def _state(self, kind: str, reject: str | None) -> tuple[str | None, str | None]:
         """Return (fresh value, still-valid value) from the cache; either may be None."""
