@@ -19,6 +19,8 @@ from types import FrameType
 from posterbooth import create_app
 from posterbooth.campaigns import CampaignError, load_all
 from posterbooth.config import ConfigError, load_settings
+from posterbooth.embedded import EmbeddedServices
+from posterbooth.migrate import upgrade
 
 __all__ = ["create_app", "main"]
 
@@ -47,12 +49,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from werkzeug.serving import make_server
 
-    from posterbooth.db import Database
-    from posterbooth.embedded import EmbeddedServices
-
-    database = Database(settings.DATABASE_URL)
-    database.create_tables()  # before the workers start, so they do not race to create them
-    database.dispose()
+    upgrade(settings.DATABASE_URL)  # once, before any worker starts (gunicorn deployments run `flask db upgrade`)
     services = EmbeddedServices(settings, workers=args.workers) if settings.embedded else nullcontext()
     stop = threading.Event()
 
@@ -70,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f" * Posterbooth ({mode}) on http://{args.host}:{server.server_port}/  (Ctrl-C to stop)",
                   flush=True)
             if running is not None:
-                threading.Thread(target=_watch, args=(running, app, stop), daemon=True).start()
+                threading.Thread(target=_watch, args=(running, stop), daemon=True).start()
             try:
                 server.serve_forever()
             finally:
@@ -81,19 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _watch(services: object, app: object, stop: threading.Event) -> None:
-    """Restart dead workers, enqueue orphaned participations and keep the retention purge scheduled."""
-    from posterbooth.db import get_db
-    from posterbooth.participations import requeue_orphans
-    from posterbooth.queue import get_queue
-    from workers.retention import ensure_scheduled
-
-    while not stop.wait(15):
+def _watch(services: EmbeddedServices, stop: threading.Event) -> None:
+    """Restart worker processes that died (the workers' clock does every other periodic job)."""
+    while not stop.wait(5):
         try:
-            services.check_workers()  # type: ignore[attr-defined]
-            with app.app_context():  # type: ignore[attr-defined]
-                requeue_orphans(get_db(), get_queue())
-                ensure_scheduled(get_queue())
+            services.check_workers()
         except Exception:  # noqa: BLE001 - the watchdog must keep running
             log.exception("embedded watchdog failed")
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from workers.providers.base import GenerationRequest  # noqa: E402
-from workers.providers.offline import OfflineProvider  # noqa: E402
-from workers.providers.painter import paint  # noqa: E402
+from posterbooth.providers.base import GenerationRequest  # noqa: E402
+from posterbooth.providers.offline import OfflineProvider  # noqa: E402
+from posterbooth.providers.painter import paint  # noqa: E402
 
 PROMPTS = (
     "春天的西湖，湖光山色，柳树和桃花",

@@ -12,11 +12,11 @@ spends outside the provider: from just before its Submit request to its poster
 being stored, minus the provider's latency (submit round trip, poll delay,
 download, poster, database writes).
 
-Run: python bench/provider_throughput.py [--participations 160] [--workers 2] [--no-fork]
-It uses a Redis database of its own (``--redis-url``, default DB 13) and refuses
-to touch one that holds keys unless ``--flush`` is given. ``--no-fork`` runs the
-same ``python -m workers`` with rq's SimpleWorker instead of its forking Worker
-(one child process per job), to measure what the forks cost.
+Run: python bench/provider_throughput.py [--participations 160] [--workers 2] [--fork]
+It uses a Redis database of its own (``--redis-url``, default DB 9) and refuses
+to touch one that holds keys unless ``--flush`` is given. ``--fork`` runs the
+workers with rq's forking Worker (one child process per job) instead of running
+steps in-process, to measure what the forks cost.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ from rq import Worker  # noqa: E402
 
 from posterbooth.campaigns import load_all  # noqa: E402
 from posterbooth.db import Database  # noqa: E402
-from posterbooth.queue import make_queue  # noqa: E402
+from posterbooth.generation.queue import make_queue  # noqa: E402
+from posterbooth.migrate import upgrade  # noqa: E402
 from tests.generation_harness import (  # noqa: E402
     WorkerProcess,
     add_participations,
@@ -79,11 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--latency", type=float, default=4.0)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9")
     parser.add_argument("--flush", action="store_true", help="empty the Redis database first")
     parser.add_argument("--timeout", type=float, default=600.0)
-    parser.add_argument("--no-fork", action="store_true",
-                        help="run the workers with rq's SimpleWorker (no child process per job), to compare")
+    parser.add_argument("--fork", action="store_true",
+                        help="run each step in a forked child (rq's Worker), to compare")
     args = parser.parse_args(argv)
 
     connection = redis.Redis.from_url(args.redis_url)
@@ -116,12 +117,12 @@ def main(argv: list[str] | None = None) -> int:
             "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         }
         os.environ.update(env)
+        upgrade(env["DATABASE_URL"])
         db = Database(env["DATABASE_URL"])
-        db.create_tables()
         loaded = load_all(campaigns)["spring-outing"]
         ids = add_participations(db, loaded, args.participations)
         queue = make_queue(connection, "posterbooth")
-        command = (__file__, NO_FORK_WORKER) if args.no_fork else ("-m", "workers")
+        command = ("-m", "workers", "--fork") if args.fork else ("-m", "workers")
         for index in range(args.workers):
             workers.append(WorkerProcess(env, f"bench-{index}", temp / f"worker-{index}.log", command))
         deadline = time.monotonic() + 60
@@ -132,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(1.0)  # let them settle (warm-up poster, timers)
 
         began = time.time()
-        enqueue_all(queue, ids, "hunyuan", args.concurrency)
+        enqueue_all(queue, ids)
         deadline = time.monotonic() + args.timeout
         while not all_final(db, ids):
             if time.monotonic() > deadline:
@@ -157,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     fake_stats = json.loads(stats.strip().splitlines()[-1]) if stats.strip() else {}
     print(f"participations: {len(final)}  done: {len(done)}  other: {len(final) - len(done)}")
     print(f"provider: latency {args.latency:g} s, concurrency {args.concurrency}, capacity {capacity:g} jobs/s")
-    print(f"workers: {args.workers} processes ({'SimpleWorker, no fork' if args.no_fork else 'python -m workers'}); "
+    print(f"workers: {args.workers} processes ({'python -m workers --fork' if args.fork else 'python -m workers'}); "
           "submissions seen by the provider: "
           f"{fake_stats.get('submissions', {}).get('SubmitHunyuanImageJob')}, queries: "
           f"{fake_stats.get('calls', {}).get('QueryHunyuanImageJob')}")
@@ -171,22 +172,5 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if len(done) == len(final) else 1
 
 
-NO_FORK_WORKER = "--no-fork-worker"
-
-
-def no_fork_worker(argv: list[str]) -> int:
-    """Run ``python -m workers`` as is, but with rq's SimpleWorker in place of its forking Worker."""
-    import runpy
-
-    import rq
-
-    rq.Worker = rq.SimpleWorker  # type: ignore[misc] - read by workers.__main__ when it is imported below
-    sys.argv = ["workers", *argv]
-    runpy.run_module("workers", run_name="__main__", alter_sys=True)
-    return 0
-
-
 if __name__ == "__main__":
-    if sys.argv[1:2] == [NO_FORK_WORKER]:
-        raise SystemExit(no_fork_worker(sys.argv[2:]))
     raise SystemExit(main())

@@ -67,8 +67,8 @@ def floor(runs: int) -> float:
     from posterbooth.campaigns import load_all
     from posterbooth.poster import PosterAssets, compose_poster
     from posterbooth.prompt import render, template_context
-    from workers.providers.base import GenerationRequest
-    from workers.providers.offline import OfflineProvider
+    from posterbooth.providers.base import GenerationRequest
+    from posterbooth.providers.offline import OfflineProvider
 
     loaded = load_all(ROOT / "campaigns")["spring-outing"]
     campaign = loaded.definition

@@ -113,8 +113,16 @@ def parse_answer(question: Question, values: list[str]) -> Any:
     raise AnswerError("unknown_question", question.id)
 
 
-def check_answers(campaign: Campaign, answers: Mapping[str, Any], blocklist: Iterable[str]) -> Answers:
-    """Check a whole set of answers; return only those of visible questions."""
+def check_answer(campaign: Campaign, question: Question, values: list[str], blocklist: Iterable[str] = ()) -> Any:
+    """Check the posted values for one question; typed text must pass the campaign's and the global blocklist."""
+    value = parse_answer(question, values)
+    if question.type == "text" and value and find_blocked(value, [*campaign.prompt.blocklist, *blocklist]):
+        raise AnswerError("blocked", question.id)
+    return value
+
+
+def check_answers(campaign: Campaign, answers: Mapping[str, Any], blocklist: Iterable[str] = ()) -> Answers:
+    """Check a whole set of answers (against the campaign's and the global blocklist); keep the visible ones."""
     final: Answers = {}
     words = list(blocklist)
     for question in campaign.questions:
@@ -127,9 +135,5 @@ def check_answers(campaign: Campaign, answers: Mapping[str, Any], blocklist: Ite
             raise AnswerError("missing", question.id)
         given = answers[question.id]
         values = given if isinstance(given, list) else [given]
-        final[question.id] = parse_answer(question, [str(v) for v in values])
-        if question.type == "text" and final[question.id]:
-            blocked = find_blocked(final[question.id], words)
-            if blocked:
-                raise AnswerError("blocked", question.id)
+        final[question.id] = check_answer(campaign, question, [str(v) for v in values], words)
     return final

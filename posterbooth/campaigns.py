@@ -13,6 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from posterbooth.prompt import TemplateProblem, compile_template, render, template_context
+from posterbooth.providers import PROVIDER_NAMES, settings_model
 from posterbooth.schema import Campaign
 
 log = logging.getLogger(__name__)
@@ -53,19 +54,15 @@ class LoadedCampaign:
         """Return True when the schedule accepts participations now."""
         now = now or datetime.now(UTC)
         sched = self.definition.schedule
-        if sched.start and now < _aware(sched.start):
+        if sched.start and now < sched.start:
             return False
-        return not (sched.end and now >= _aware(sched.end))
+        return not (sched.end and now >= sched.end)
 
     def has_started(self, now: datetime | None = None) -> bool:
         """Return True when the campaign's start has passed (or it has none)."""
         now = now or datetime.now(UTC)
         start = self.definition.schedule.start
-        return start is None or now >= _aware(start)
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return start is None or now >= start
 
 
 def _path_text(loc: tuple[Any, ...]) -> str:
@@ -129,10 +126,13 @@ def parse_definition(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
 
 
 def _check_provider_settings(campaign: Campaign, path: Path, node: yaml.Node | None) -> None:
-    from workers.providers import settings_model
-
+    chosen = campaign.generation.provider
+    if chosen is not None and chosen not in PROVIDER_NAMES:
+        loc = ("generation", "provider")
+        raise CampaignError(path, _path_text(loc), f"must be one of {', '.join(PROVIDER_NAMES)} (got {chosen!r})",
+                            _line_of(node, loc))
     blocks: list[tuple[tuple[Any, ...], str, dict[str, Any]]] = []
-    for name in ("offline", "hunyuan", "openai"):
+    for name in PROVIDER_NAMES:
         blocks.append((("generation", name), name, getattr(campaign.generation, name)))
     for index, style in enumerate(campaign.styles):
         for name, settings in style.settings.items():

@@ -9,7 +9,12 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from posterbooth.campaigns import load_all, validate_all
+from posterbooth.extensions import get_db
+from posterbooth.migrate import current, head, upgrade
 from posterbooth.qr import qr_png, qr_svg
+from posterbooth.retention import purge_expired
+from posterbooth.storage import MediaStore
+from posterbooth.urls import campaign_url
 
 campaigns_cli = AppGroup("campaigns", help="Check and print campaigns.")
 
@@ -33,7 +38,7 @@ def list_campaigns() -> None:
     base = current_app.config["PUBLIC_BASE_URL"] or "http://127.0.0.1:5000"
     for slug, loaded in sorted(load_all(current_app.config["CAMPAIGNS_DIR"]).items()):
         state = "open" if loaded.is_open() else "closed"
-        click.echo(f"{slug}\t{state}\t{base}/c/{slug}\t{loaded.definition.title}")
+        click.echo(f"{slug}\t{state}\t{campaign_url(base, slug)}\t{loaded.definition.title}")
 
 
 @campaigns_cli.command("qr")
@@ -50,7 +55,7 @@ def qr(slug: str, channel: str, base_url: str, out_dir: Path) -> None:
     base = (base_url or current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
     if not base:
         raise click.UsageError("set PUBLIC_BASE_URL or pass --base-url: a QR code needs the public address")
-    url = f"{base}/c/{slug}" + (f"?ch={channel}" if channel else "")
+    url = campaign_url(base, slug, channel=channel)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{slug}-{channel}" if channel else slug
     (out_dir / f"{stem}-qr.png").write_bytes(qr_png(url))
@@ -64,10 +69,6 @@ media_cli = AppGroup("media", help="Look after stored photos and posters.")
 @media_cli.command("purge")
 def purge() -> None:
     """Delete photos and posters whose retention has passed (run it from cron in scaled mode)."""
-    from posterbooth.db import get_db
-    from posterbooth.storage import MediaStore
-    from workers.retention import purge_expired
-
     if current_app.config.get("CAMPAIGN_ERROR"):
         raise click.ClickException(f"campaigns do not load: {current_app.config['CAMPAIGN_ERROR']}")
     report = purge_expired(get_db(), MediaStore(current_app.config["MEDIA_DIR"]),
@@ -75,7 +76,24 @@ def purge() -> None:
     click.echo(f"deleted {report}")
 
 
+db_cli = AppGroup("db", help="Look after the database schema.")
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def upgrade_schema(revision: str) -> None:
+    """Migrate the database to the newest schema (run once per release, before starting the new version)."""
+    click.echo(f"database at revision {upgrade(current_app.config['DATABASE_URL'], revision)}")
+
+
+@db_cli.command("current")
+def current_schema() -> None:
+    """Print the database's schema revision and the newest one."""
+    click.echo(f"database: {current(get_db().engine) or 'none'}; newest: {head()}")
+
+
 def init_app(app: Flask) -> None:
     """Register the command-line groups."""
     app.cli.add_command(campaigns_cli)
     app.cli.add_command(media_cli)
+    app.cli.add_command(db_cli)

@@ -104,13 +104,18 @@ class Settings:
     WECHAT_API_BASE: str = ""
     #: Log level for the web process and workers.
     LOG_LEVEL: str = "INFO"
-
-    def provider_concurrency(self, provider: str) -> int | None:
-        """Return a provider account's concurrency, or None for the offline provider (no account)."""
-        if provider == "offline":
-            return None
-        override = {"hunyuan": self.HUNYUAN_CONCURRENCY, "openai": self.OPENAI_CONCURRENCY}.get(provider, 0)
-        return override or self.PROVIDER_CONCURRENCY
+    #: Tencent Cloud API credentials for Hunyuan (TENCENTCLOUD_TOKEN for temporary ones) and its region.
+    TENCENTCLOUD_SECRET_ID: str = field(default="", repr=False)
+    TENCENTCLOUD_SECRET_KEY: str = field(default="", repr=False)
+    TENCENTCLOUD_TOKEN: str = field(default="", repr=False)
+    TENCENTCLOUD_REGION: str = "ap-guangzhou"
+    #: Base URLs of the Hunyuan and aiart services (e.g. a local fake); Tencent's hosts when unset.
+    HUNYUAN_ENDPOINT: str = ""
+    AIART_ENDPOINT: str = ""
+    #: OpenAI-compatible images endpoint, its API key and model.
+    OPENAI_BASE_URL: str = ""
+    OPENAI_API_KEY: str = field(default="", repr=False)
+    OPENAI_IMAGE_MODEL: str = "gpt-image-1"
 
     @property
     def embedded(self) -> bool:
@@ -152,8 +157,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     instance = Path(env.get("INSTANCE_DIR") or Settings.INSTANCE_DIR).resolve()
     provider = env.get("IMAGE_PROVIDER", "offline").strip().lower() or "offline"
-    if provider not in {"offline", "hunyuan", "openai"}:
-        raise ConfigError(f"IMAGE_PROVIDER must be offline, hunyuan or openai (got {provider!r})")
     database = env.get("DATABASE_URL", "").strip() or f"sqlite:///{instance / 'posterbooth.db'}"
     if database.startswith("postgres://"):
         database = "postgresql://" + database[len("postgres://"):]
@@ -192,4 +195,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         WECHAT_APP_SECRET=env.get("WECHAT_APP_SECRET", "").strip(),
         WECHAT_API_BASE=_api_base(env.get("WECHAT_API_BASE", "")),
         LOG_LEVEL=env.get("LOG_LEVEL", "INFO").upper(),
+        TENCENTCLOUD_SECRET_ID=env.get("TENCENTCLOUD_SECRET_ID", "").strip(),
+        TENCENTCLOUD_SECRET_KEY=env.get("TENCENTCLOUD_SECRET_KEY", "").strip(),
+        TENCENTCLOUD_TOKEN=env.get("TENCENTCLOUD_TOKEN", "").strip(),
+        TENCENTCLOUD_REGION=env.get("TENCENTCLOUD_REGION", "").strip() or "ap-guangzhou",
+        HUNYUAN_ENDPOINT=_url("HUNYUAN_ENDPOINT", env.get("HUNYUAN_ENDPOINT", "")),
+        AIART_ENDPOINT=_url("AIART_ENDPOINT", env.get("AIART_ENDPOINT", "")),
+        OPENAI_BASE_URL=_url("OPENAI_BASE_URL", env.get("OPENAI_BASE_URL", "")),
+        OPENAI_API_KEY=env.get("OPENAI_API_KEY", "").strip(),
+        OPENAI_IMAGE_MODEL=env.get("OPENAI_IMAGE_MODEL", "").strip() or "gpt-image-1",
     )

@@ -1,19 +1,14 @@
-"""The database: SQLAlchemy engine and sessions, SQLite by default, PostgreSQL by URL."""
+"""The database: SQLAlchemy engine and sessions, SQLite by default, PostgreSQL by URL (schema: posterbooth.migrate)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
-from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
-
-from posterbooth.models import Base
 
 
 class Database:
@@ -31,34 +26,6 @@ class Database:
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-
-    def create_tables(self) -> None:
-        """Create missing tables and add missing columns (safe when several processes start at once)."""
-        try:
-            Base.metadata.create_all(self.engine)
-            self._add_missing_columns()
-        except (OperationalError, ProgrammingError, IntegrityError):
-            # Another process changed the schema between our check and our change: check again.
-            time.sleep(0.2)
-            Base.metadata.create_all(self.engine)
-            self._add_missing_columns()
-
-    def _add_missing_columns(self) -> None:
-        """Add columns that a newer Posterbooth defines to tables an older one created (additive only)."""
-        inspector = inspect(self.engine)
-        for table in Base.metadata.sorted_tables:
-            present = {column["name"] for column in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in present:
-                    continue
-                kind = column.type.compile(dialect=self.engine.dialect)
-                default = column.default.arg if column.default is not None and column.default.is_scalar else None
-                clause = ""
-                if default is not None:
-                    literal = ("TRUE" if default else "FALSE") if isinstance(default, bool) else repr(default)
-                    clause = f" DEFAULT {literal}"
-                with self.engine.begin() as connection:
-                    connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{clause}'))
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -84,15 +51,3 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
-
-
-def init_app(app: Flask) -> None:
-    """Attach the database to the app and create missing tables."""
-    database = Database(app.config["DATABASE_URL"])
-    database.create_tables()
-    app.extensions["posterbooth.db"] = database
-
-
-def get_db() -> Database:
-    """Return the current app's database."""
-    return current_app.extensions["posterbooth.db"]

@@ -30,7 +30,7 @@ def _messages() -> dict[int, tuple[str, str]]:
     }
 
 
-def _http_error(exc: HTTPException) -> tuple[str, int]:
+def http_error(exc: HTTPException) -> tuple[str, int]:
     status = exc.code or 500
     title, message = _messages().get(status, _messages()[400 if status < 500 else 500])
     return error_page(status, title, message)
@@ -53,5 +53,5 @@ def _unexpected(exc: Exception) -> tuple[str, int]:
 def init_app(app: Flask) -> None:
     """Register the friendly error handlers."""
     app.register_error_handler(CSRFError, _csrf_error)
-    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, _unexpected)

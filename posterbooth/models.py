@@ -6,8 +6,9 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Dialect, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
@@ -28,13 +29,31 @@ def new_referral_code() -> str:
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(12))
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Store aware times as UTC; take naive ones to be UTC already."""
+        if value is None:
+            return None
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Return the stored time as an aware UTC datetime."""
+        if value is None:
+            return None
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 class Base(DeclarativeBase):
     """Declarative base of Posterbooth's tables."""
 
-    type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+    type_annotation_map = {dict[str, Any]: JSON, datetime: UTCDateTime()}
 
 
-STATUSES = ("queued", "running", "done", "failed", "rejected")
 ACTIVE_STATUSES = ("queued", "running")
 
 
@@ -67,16 +86,16 @@ class Participation(Base):
     #: Transient provider failures retried so far (bounded by PROVIDER_MAX_RETRIES).
     retries: Mapped[int] = mapped_column(Integer, default=0)
     #: When the current remote job was submitted (set just before sending it); None when there is none.
-    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     error_code: Mapped[str] = mapped_column(String(40), default="")
     error_detail: Mapped[str] = mapped_column(Text, default="")
     #: The attendee's cleaned photos of a photo campaign: input name (photo, garment...) → media path under
     #: uploads/. Emptied when they are deleted (by the attendee, or by the retention job).
     inputs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     #: When the photos were deleted; None while they are kept (or when there never were any).
-    inputs_deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    inputs_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     #: When the retention job deleted the poster files (the participation is then hidden).
-    poster_deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    poster_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     image_path: Mapped[str] = mapped_column(String(200), default="")
     poster_path: Mapped[str] = mapped_column(String(200), default="")
     share_card_path: Mapped[str] = mapped_column(String(200), default="")
@@ -84,9 +103,9 @@ class Participation(Base):
     referrer_id: Mapped[int | None] = mapped_column(ForeignKey("participations.id"), nullable=True, index=True)
     channel: Mapped[str] = mapped_column(String(40), default="")
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (Index("ix_participations_campaign_device", "campaign", "device_id", "created_at"),)
 
@@ -115,6 +134,6 @@ class Event(Base):
     ref_code: Mapped[str] = mapped_column(String(16), default="")
     referrer_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     channel: Mapped[str] = mapped_column(String(40), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (Index("ix_events_campaign_kind_created", "campaign", "kind", "created_at"),)

@@ -7,7 +7,7 @@ path). Upload files are never served by the public media route: the attendee's o
 image providers that only take URLs get short-lived signed links (``/u/<token>/<name>``).
 
 Photos are deleted at once when the attendee asks (result page), by the retention job after the
-campaign's ``privacy.photo_retention_days`` (:mod:`workers.retention`), and uploads that never became
+campaign's ``privacy.photo_retention_days`` (:mod:`posterbooth.retention`), and uploads that never became
 part of a participation after :data:`DRAFT_UPLOAD_HOURS`.
 """
 
@@ -130,11 +130,3 @@ def forget_photos(db: Database, media: MediaStore, participation_id: int) -> int
     deleted = delete_files(media, inputs)
     log.info("deleted %d photo(s) of participation %s", deleted, participation_id)
     return deleted
-
-
-def attach_inputs(db: Database, participation_id: int, inputs: Mapping[str, str]) -> None:
-    """Record a new participation's photos (before its job is enqueued)."""
-    with db.session() as session:
-        participation = session.get(Participation, participation_id)
-        if participation is not None and not participation.inputs and not participation.inputs_deleted_at:
-            participation.inputs = dict(inputs)

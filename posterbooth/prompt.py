@@ -79,6 +79,12 @@ def template_context(
     }
 
 
+def recorded_context(campaign: Campaign, answers: Mapping[str, Any], outcome_id: str, style_id: str) -> dict[str, Any]:
+    """Return the template names for a recorded participation: its answers, outcome id and style id."""
+    outcome = campaign.outcome(outcome_id) or campaign.outcomes[0]
+    return template_context(campaign, answers, outcome, campaign.style(style_id))
+
+
 def compose_prompt(
     campaign: Campaign, answers: Mapping[str, Any], outcome: Outcome, style: Style | None
 ) -> str:

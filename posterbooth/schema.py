@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -49,6 +49,12 @@ class Schedule(Model):
 
     start: datetime | None = Field(None, description="When the campaign opens (ISO 8601, with a zone).")
     end: datetime | None = Field(None, description="When the campaign closes (ISO 8601, with a zone).")
+
+    @field_validator("start", "end")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        """Read a time without a zone as UTC, so every schedule time is timezone-aware."""
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
     @model_validator(mode="after")
     def _ordered(self) -> Schedule:
@@ -208,9 +214,8 @@ class PromptSpec(Model):
 class Generation(Model):
     """Image generation settings."""
 
-    provider: Literal["offline", "hunyuan", "openai"] | None = Field(
-        None, description="Provider for this campaign; IMAGE_PROVIDER when unset."
-    )
+    provider: str | None = Field(None, description="Provider for this campaign (offline, hunyuan or openai); "
+                                 "IMAGE_PROVIDER when unset.")
     kind: GenerationKind = Field(
         "text_to_image",
         description="What is generated: text_to_image (from the prompt), or from the attendee's photo "

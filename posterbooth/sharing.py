@@ -13,7 +13,7 @@ from PIL import Image
 from posterbooth.aigc import AigcRecord, read_aigc
 from posterbooth.campaigns import LoadedCampaign
 from posterbooth.models import Participation
-from posterbooth.prompt import TemplateProblem, render, template_context
+from posterbooth.prompt import TemplateProblem, recorded_context, render
 from posterbooth.storage import MediaStore, write_atomically
 from posterbooth.views import public_base_url
 from posterbooth.wechat import WeChatCredentials, credentials_from_config, is_wechat
@@ -48,7 +48,7 @@ def share_texts(loaded: LoadedCampaign, participation: Participation) -> ShareTe
     """Render the campaign's share title and description for one participation (plain text)."""
     campaign = loaded.definition
     outcome = campaign.outcome(participation.outcome) or campaign.outcomes[0]
-    context = template_context(campaign, participation.answers, outcome, campaign.style(participation.style))
+    context = recorded_context(campaign, participation.answers, participation.outcome, participation.style)
     try:
         title = render(campaign.share.title, context)
         description = render(campaign.share.description, context) if campaign.share.description else ""

@@ -14,7 +14,24 @@ import pytest
 import redis
 
 ROOT = Path(__file__).resolve().parent.parent
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_SERVER = "redis://127.0.0.1:6379"
+#: Runs on one host take different Redis databases: a run claims one with a key in database 0.
+_CLAIM_PREFIX = "posterbooth:test-run:"
+_RUN = uuid.uuid4().hex
+
+
+def _run_slow() -> bool:
+    return os.environ.get("RUN_SLOW_TESTS_TOO", "") not in {"", "0"} or os.environ.get("CI", "") == "true"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the slow tests of a quick run, saying how to run them."""
+    if _run_slow():
+        return
+    skip = pytest.mark.skip(reason="slow: set RUN_SLOW_TESTS_TOO=1 to run it")
+    for item in items:
+        if "slow" in item.keywords or "browser" in item.keywords:
+            item.add_marker(skip)
 TEST_PG_URL = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -45,10 +62,26 @@ def _ensure_redis(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> str:
-    """Return the URL of a dedicated test database on a real Redis."""
-    _ensure_redis(TEST_REDIS_URL)
-    return TEST_REDIS_URL
+def redis_url() -> Iterator[str]:
+    """Return the URL of a Redis database of this run's own (TEST_REDIS_URL, or a free one it claims)."""
+    chosen = os.environ.get("TEST_REDIS_URL")
+    if chosen:
+        _ensure_redis(chosen)
+        yield chosen
+        return
+    _ensure_redis(f"{REDIS_SERVER}/0")
+    claims = redis.Redis.from_url(f"{REDIS_SERVER}/0")
+    for number in range(15, 0, -1):
+        if claims.set(f"{_CLAIM_PREFIX}{number}", _RUN, nx=True, ex=3 * 3600):
+            break
+    else:
+        pytest.fail("every Redis database 1-15 is claimed by another test run; set TEST_REDIS_URL")
+    try:
+        yield f"{REDIS_SERVER}/{number}"
+    finally:
+        if claims.get(f"{_CLAIM_PREFIX}{number}") == _RUN.encode():
+            claims.delete(f"{_CLAIM_PREFIX}{number}")
+        claims.close()
 
 
 @pytest.fixture
@@ -129,8 +162,10 @@ def app_env(
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
+    from posterbooth.migrate import upgrade
     from workers.context import close_context
 
+    upgrade(database_url)  # as `python app.py` and `flask --app app db upgrade` do
     close_context()
     yield env
     close_context()  # providers' HTTP clients, the database pool and Redis: nothing left open

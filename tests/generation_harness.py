@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -17,9 +18,9 @@ from sqlalchemy import func, select
 
 from posterbooth.campaigns import LoadedCampaign
 from posterbooth.db import Database
+from posterbooth.generation.queue import enqueue_generation
 from posterbooth.models import Participation
-from posterbooth.participations import create_participation
-from posterbooth.queue import enqueue_generation
+from posterbooth.submit import Submission, record
 from tests.fakes.tencent_server import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,18 +46,17 @@ def add_participations(db: Database, loaded: LoadedCampaign, count: int, provide
     """Record ``count`` participations as the web does (without enqueueing them); return their ids."""
     ids = []
     for _ in range(count):
-        participation, _created = create_participation(
-            db, loaded, answers=answers, style_id=None, device_id=uuid.uuid4().hex,
-            submission_key=uuid.uuid4().hex, default_provider=provider, base_url="https://event.example.com",
-        )
+        submission = Submission(answers=answers, style_id=None, device_id=uuid.uuid4().hex,
+                                submission_key=uuid.uuid4().hex, base_url="https://event.example.com")
+        participation, _created = record(db, loaded, submission, default_provider=provider)
         ids.append(participation.id)
     return ids
 
 
-def enqueue_all(queue: Queue, ids: Iterable[int], provider: str = "", concurrency: int | None = None) -> None:
+def enqueue_all(queue: Queue, ids: Iterable[int]) -> None:
     """Enqueue the first job of each participation, as the web does after recording it."""
     for participation_id in ids:
-        enqueue_generation(queue, participation_id, provider=provider, concurrency=concurrency)
+        enqueue_generation(queue, participation_id)
 
 
 def rows(db: Database, ids: Iterable[int]) -> dict[int, Participation]:
@@ -97,14 +97,26 @@ def work(queue: Queue) -> None:
 
 
 def drive(queue: Queue, tick: Callable[[], object], until: Callable[[], bool], timeout: float = 30.0) -> float:
-    """Run burst rq workers in this process, and the timer, until ``until()``; return the seconds it took."""
+    """Run burst rq workers in this process, and the clock beside them in a thread as ``python -m workers``
+    does, until ``until()``; return the seconds it took."""
+    stop = threading.Event()
+
+    def clock() -> None:
+        while not stop.wait(0.005):
+            tick()
+
+    ticking = threading.Thread(target=clock, daemon=True)
     began = time.monotonic()
-    while not until():
-        if time.monotonic() - began > timeout:
-            raise TimeoutError(f"not done after {timeout}s")
-        tick()
-        work(queue)
-        time.sleep(0.01)
+    ticking.start()
+    try:
+        while not until():
+            if time.monotonic() - began > timeout:
+                raise TimeoutError(f"not done after {timeout}s")
+            work(queue)
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        ticking.join(5)
     return time.monotonic() - began
 
 

@@ -16,11 +16,12 @@ import pytest
 
 from posterbooth import create_app
 from posterbooth.config import load_settings
+from posterbooth.generation.clock import Clock
+from posterbooth.generation.keys import usual_key
+from posterbooth.generation.retry import RetryPolicy
 from tests.fakes.tencent_server import FakeTencentCloud
 from tests.generation_harness import add_participations, all_final, drive, enqueue_all, hunyuan_env, rows
 from workers.context import close_context
-from workers.jobs import RetryPolicy, usual_key
-from workers.timer import Timer
 
 COUNT = 200
 SETTINGS = {
@@ -51,11 +52,11 @@ def test_every_participation_ends_done_or_refused_and_no_retry_exceeds_its_bound
     policy = RetryPolicy.from_settings(settings)
     db, queue = app.extensions["posterbooth.db"], app.extensions["posterbooth.queue"]
     queue.connection.hset(usual_key("hunyuan"), mapping={"time": 0.2, "step": 0.02})
-    timer = Timer(settings)
+    timer = Clock(settings, lambda: {"hunyuan"})
     ids = add_participations(db, app.extensions["posterbooth.campaigns"]["spring-outing"], COUNT)
-    enqueue_all(queue, ids, "hunyuan", settings.PROVIDER_CONCURRENCY)
+    enqueue_all(queue, ids)
     try:
-        with caplog.at_level(logging.INFO, logger="workers.jobs"):
+        with caplog.at_level(logging.INFO, logger="posterbooth.generation.engine"):
             took = drive(queue, timer.tick, lambda: all_final(db, ids), timeout=120)
         final = rows(db, ids)
 

@@ -22,22 +22,18 @@ from rq import Queue
 from rq.job import Job
 
 from posterbooth.db import Database
-from posterbooth.participations import requeue_orphans
-from posterbooth.queue import (
-    DUE_KEY,
-    current_job_id,
-    job_status,
-    progress,
-    record_duration,
-    release_due,
-)
+from posterbooth.generation.circuit import Circuit, read_state
+from posterbooth.generation.claims import Claim
+from posterbooth.generation.clock import Clock
+from posterbooth.generation.keys import DUE_KEY, claim_key, line_key, usual_key
+from posterbooth.generation.progress import progress, record_duration
+from posterbooth.generation.queue import current_job_id, job_status, release_due
+from posterbooth.generation.rates import RateLimiter
+from posterbooth.generation.slots import Semaphore
+from posterbooth.generation.sweep import requeue_orphans
 from tests.attendee import SPRING, complete, form_fields
 from tests.fakes.tencent_server import DEFAULT_SECRET_KEY, FakeTencentCloud
 from tests.generation_harness import add_participations, all_final, drive, enqueue_all, hunyuan_env, rows, work
-from workers.circuit import Circuit, read_state
-from workers.jobs import usual_key
-from workers.limits import Claim, RateLimiter, Semaphore, claim_key, line_key
-from workers.timer import Timer
 
 #: For tests whose database does not matter; the others run on SQLite and PostgreSQL.
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -52,7 +48,7 @@ class Setup:
     db: Database
     queue: Queue
     redis: redis.Redis
-    timer: Timer
+    timer: Clock
 
     def run(self, until: Any = None, timeout: float = 30.0) -> float:
         """Run workers and the timer until ``until()`` (default: one pass over the queue)."""
@@ -81,7 +77,7 @@ def _setup(monkeypatch: pytest.MonkeyPatch, fake: FakeTencentCloud, **settings: 
 
     close_context()
     app = create_app({"TESTING": True})
-    timer = Timer(load_settings())
+    timer = Clock(load_settings(), lambda: {"hunyuan"})
     connection = app.extensions["posterbooth.redis"]
     record_duration(connection, fake.latency, "hunyuan")  # as if jobs ran before: for estimates…
     connection.hset(usual_key("hunyuan"), mapping={"time": fake.latency, "step": 0.02})  # …and first polls
@@ -432,7 +428,7 @@ def test_a_duplicate_or_replaced_job_does_nothing(setup: Setup) -> None:
 
 @SQLITE_ONLY
 def test_due_steps_are_released_before_rq_s_scheduler_would(setup: Setup) -> None:
-    from posterbooth.queue import enqueue_step
+    from posterbooth.generation.queue import enqueue_step
 
     job_id = enqueue_step(setup.queue, 1, delay=0.05)
     assert release_due(setup.queue) == 0
@@ -466,9 +462,9 @@ def test_readyz_is_unavailable_only_when_the_database_or_redis_is_down(setup: Se
 
 @SQLITE_ONLY
 def test_a_synchronous_provider_holds_a_slot_only_during_its_call(setup: Setup) -> None:
+    from posterbooth.providers.base import GeneratedImage, GenerationRequest
     from tests.fakes.tencent_server import gradient_png
     from workers.context import get_context
-    from workers.providers.base import GeneratedImage, GenerationRequest
 
     semaphore = Semaphore(setup.redis, "hunyuan", 2)
     in_use: list[int] = []

@@ -26,23 +26,29 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.hunyuan.v20230901 import hunyuan_client, models
 
-from tests.fakes import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, FakeTencentCloud, fake_tencent  # noqa: F401
-from workers.providers import tc3
-from workers.providers.base import GeneratedImage, GenerationRequest, Pending, Provider, ProviderError
-from workers.providers.hunyuan import (
+from posterbooth.config import Settings
+from posterbooth.providers import tc3
+from posterbooth.providers.base import GeneratedImage, GenerationRequest, Pending, Provider, ProviderError
+from posterbooth.providers.hunyuan import (
     ACTIONS,
     HUNYUAN_VERSION,
     HunyuanProvider,
     HunyuanSettings,
     RemoteJobFailed,
     nearest_resolution,
-    provider_from_env,
+    provider_from_settings,
     truncate_text,
 )
-from workers.providers.results import ResultFetcher
-from workers.providers.tencent import TencentCloudClient, classify_code, host_of
+from posterbooth.providers.results import ResultFetcher
+from posterbooth.providers.tencent import TencentCloudClient, classify_code, host_of
+from tests.fakes import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, FakeTencentCloud, fake_tencent  # noqa: F401
 
 SUBMIT, QUERY, LITE = "SubmitHunyuanImageJob", "QueryHunyuanImageJob", "TextToImageLite"
+
+
+def provider_from_env(env: dict[str, str]):  # noqa: ANN201 - the provider class under test
+    """Build the provider from settings named as in the environment."""
+    return provider_from_settings(Settings(**env))
 
 
 @pytest.fixture
@@ -581,7 +587,7 @@ def test_secret_key_never_leaks(fake: FakeTencentCloud, caplog: pytest.LogCaptur
 # --- configuration --------------------------------------------------------------------------------------
 
 
-def test_provider_from_env(fake: FakeTencentCloud) -> None:
+def test_provider_from_settings(fake: FakeTencentCloud) -> None:
     env = {
         "TENCENTCLOUD_SECRET_ID": DEFAULT_SECRET_ID,
         "TENCENTCLOUD_SECRET_KEY": DEFAULT_SECRET_KEY,

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from workers.providers.base import GeneratedImage, GenerationRequest, Provider, ProviderError
-from workers.providers.offline import MODEL, OfflineProvider, paint
-from workers.providers.painter import canonical_style, read_prompt
+from posterbooth.providers.base import GeneratedImage, GenerationRequest, Provider, ProviderError
+from posterbooth.providers.offline import MODEL, OfflineProvider, paint
+from posterbooth.providers.painter import canonical_style, read_prompt
 
 SIZE = (256, 256)
 

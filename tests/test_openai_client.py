@@ -14,16 +14,22 @@ import httpx
 import pytest
 from PIL import Image
 
-from workers.providers.base import GeneratedImage, GenerationRequest, Provider, ProviderError
-from workers.providers.openai_images import (
+from posterbooth.config import Settings
+from posterbooth.providers.base import GeneratedImage, GenerationRequest, Provider, ProviderError
+from posterbooth.providers.openai_images import (
     OpenAIImagesProvider,
     OpenAISettings,
     images_url,
     parse_retry_after,
-    provider_from_env,
+    provider_from_settings,
 )
 
 API_KEY = "sk-test-" + "k" * 40
+
+
+def provider_from_env(env: dict[str, str]):  # noqa: ANN201 - the provider class under test
+    """Build the provider from settings named as in the environment."""
+    return provider_from_settings(Settings(**env))
 
 
 def png(size: tuple[int, int] = (32, 32)) -> bytes:
@@ -318,7 +324,7 @@ def test_resume_is_refused(make: Callable[..., tuple[OpenAIImagesProvider, Api]]
     assert info.value.code == "NotAJob"
 
 
-def test_provider_from_env() -> None:
+def test_provider_from_settings() -> None:
     p = provider_from_env(
         {
             "OPENAI_API_KEY": API_KEY,

@@ -19,9 +19,8 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 
-from tests.fakes import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, FakeTencentCloud
-from workers.providers.base import GeneratedImage, GenerationRequest, Pending, ProviderError
-from workers.providers.hunyuan import (
+from posterbooth.providers.base import GeneratedImage, GenerationRequest, Pending, ProviderError
+from posterbooth.providers.hunyuan import (
     ACTIONS,
     AIART_VERSION,
     HUNYUAN_VERSION,
@@ -29,8 +28,9 @@ from workers.providers.hunyuan import (
     HunyuanProvider,
     HunyuanSettings,
 )
-from workers.providers.results import ResultFetcher
-from workers.providers.tencent import TencentCloudClient
+from posterbooth.providers.results import ResultFetcher
+from posterbooth.providers.tencent import TencentCloudClient
+from tests.fakes import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, FakeTencentCloud
 
 
 def jpeg(size: tuple[int, int] = (640, 480), colour: tuple[int, int, int] = (200, 120, 90)) -> bytes:
@@ -128,8 +128,8 @@ PHOTO = jpeg()
 
 
 def test_every_photo_kind_has_an_action_that_makes_it() -> None:
+    from posterbooth.providers.photo.kinds import KIND_INPUTS
     from posterbooth.schema import GENERATION_KINDS, KIND_ROLES
-    from workers.providers.photo.kinds import KIND_INPUTS
 
     assert set(KIND_ACTIONS) == set(GENERATION_KINDS)
     assert {k: v for k, v in KIND_ROLES.items() if v} == KIND_INPUTS

@@ -18,8 +18,8 @@ import pytest
 from PIL import Image, ImageSequence
 
 from posterbooth.fonts import find_cjk_font, has_glyphs
-from workers.providers.base import ProviderError
-from workers.providers.photo import (
+from posterbooth.providers.base import ProviderError
+from posterbooth.providers.photo import (
     FILTER_ALIASES,
     FILTERS,
     KIND_INPUTS,
@@ -32,7 +32,7 @@ from workers.providers.photo import (
     meme_gif,
     render_offline,
 )
-from workers.providers.photo.sketch import choose_palette
+from posterbooth.providers.photo.sketch import choose_palette
 
 # -- synthetic test pictures ---------------------------------------------------------------------------------
 

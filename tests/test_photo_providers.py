@@ -11,10 +11,10 @@ import httpx
 import pytest
 from PIL import Image, ImageSequence
 
+from posterbooth.providers.base import GenerationRequest, ProviderError
+from posterbooth.providers.offline import OfflineProvider
+from posterbooth.providers.openai_images import OpenAIImagesProvider, OpenAISettings, edits_url
 from tests.test_photo_effects import synthetic_portrait, synthetic_product
-from workers.providers.base import GenerationRequest, ProviderError
-from workers.providers.offline import OfflineProvider
-from workers.providers.openai_images import OpenAIImagesProvider, OpenAISettings, edits_url
 
 API_KEY = "sk-test-" + "e" * 40
 

@@ -12,15 +12,15 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.fakes.tencent_server import FakeTencentCloud
-from workers.providers.base import ProviderError
-from workers.providers.results import (
+from posterbooth.providers.base import ProviderError
+from posterbooth.providers.results import (
     ResultFetcher,
     check_result_url,
     decode_base64_image,
     fetch_result,
     verify_image,
 )
+from tests.fakes.tencent_server import FakeTencentCloud
 
 
 def encoded(fmt: str = "PNG", size: tuple[int, int] = (64, 48), mode: str = "RGB") -> bytes:

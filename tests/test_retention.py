@@ -9,16 +9,18 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
 from posterbooth.campaigns import load_all
 from posterbooth.db import Database
+from posterbooth.generation.clock import PURGE_JOB_ID, Clock
+from posterbooth.generation.keys import RETENTION_LOCK
+from posterbooth.migrate import upgrade
 from posterbooth.models import Participation, utcnow
+from posterbooth.retention import purge_expired
 from posterbooth.storage import MediaStore
 from tests.conftest import CAMPAIGNS
 from tests.test_photo_web import LAB
-from workers.retention import JOB_ID, SCHEDULED_KEY, ensure_scheduled, purge_expired
 
 
 @pytest.fixture
@@ -29,8 +31,8 @@ def world(tmp_path: Path, database_url: str):
     for slug, extra in (("photo-lab", ""), ("instant-lab", "privacy: {photo_retention_days: 0}\n")):
         (root / slug).mkdir()
         (root / slug / "campaign.yaml").write_text(LAB.replace("photo-lab", slug) + extra, encoding="utf-8")
+    upgrade(database_url)
     db = Database(database_url)
-    db.create_tables()
     yield db, MediaStore(tmp_path / "media"), load_all(root)
     db.dispose()
 
@@ -131,19 +133,24 @@ def test_a_later_time_purges_more(world) -> None:
     assert row(db, fresh).inputs == {} and files(media, "uploads") == set()
 
 
-def test_the_purge_chain_is_started_once(app, redis_conn, run_worker) -> None:
+def test_the_clock_enqueues_the_purge_once_an_hour_for_the_whole_cluster(app, redis_conn, run_worker) -> None:
     queue = app.extensions["posterbooth.queue"]
-    assert ensure_scheduled(queue) is True
-    assert ensure_scheduled(queue) is False  # already running
-    assert queue.fetch_job(JOB_ID) is not None
+    clocks = [Clock(app.config["SETTINGS"]), Clock(app.config["SETTINGS"])]  # two workers' clocks
+    for clock in clocks:
+        clock.tick()
+    purges = [job for job in queue.get_jobs() if job.func_name == "workers.jobs.purge"]
+    assert [job.id for job in purges] == [PURGE_JOB_ID]
     run_worker()
-    assert queue.fetch_job(JOB_ID).get_status() == "finished"
-    assert len(ScheduledJobRegistry(queue=queue)) == 1  # the next purge
-    assert redis_conn.ttl(SCHEDULED_KEY) > 3600
+    assert queue.fetch_job(PURGE_JOB_ID) is None or queue.fetch_job(PURGE_JOB_ID).get_status() == "finished"
+    for clock in clocks:
+        clock.tick(now=10_000.0)  # later, but within the hour: no second purge
+        clock.redis.close()
+    assert not [job for job in queue.get_jobs() if job.func_name == "workers.jobs.purge"]
+    assert 3500 < redis_conn.ttl(RETENTION_LOCK) <= 3600
 
 
 def test_cli_purge(app, tmp_path) -> None:
-    from posterbooth.db import get_db
+    from posterbooth.extensions import get_db
 
     media = MediaStore(Path(app.config["MEDIA_DIR"]))
     with app.app_context():

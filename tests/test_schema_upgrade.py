@@ -1,18 +1,30 @@
-"""A database made by an older Posterbooth gets the columns a newer one added, and keeps its rows."""
+"""Schema migrations: the revisions build exactly the models' tables, and pre-migration databases are adopted."""
 
 from __future__ import annotations
 
-from sqlalchemy import select, text
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, select, text
 
 from posterbooth.db import Database
-from posterbooth.models import Participation
+from posterbooth.migrate import BASELINE, current, head, pending, upgrade
+from posterbooth.models import Base, Participation
 
 ADDED_LATER = ("provider_submissions", "retries", "inputs", "inputs_deleted_at", "poster_deleted_at")
 
 
-def test_missing_columns_are_added_and_old_rows_read(database_url):
+def test_the_migrations_build_exactly_the_tables_the_models_describe(database_url):
+    upgrade(database_url)
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    engine.dispose()
+    assert differences == []
+
+
+def test_a_database_made_before_migrations_is_adopted_and_keeps_its_rows(database_url):
     old = Database(database_url)
-    old.create_tables()
+    Base.metadata.create_all(old.engine)  # what Posterbooth 0.1 did at start-up
     with old.engine.begin() as connection:
         for name in ADDED_LATER:
             connection.execute(text(f'ALTER TABLE participations DROP COLUMN "{name}"'))
@@ -24,13 +36,21 @@ def test_missing_columns_are_added_and_old_rows_read(database_url):
             " 'd', 'zh-CN', '{}', 'xihu', '', 'prompt', '', 1, 'offline', '', '', 'done', 1, '', '', '', '', '',"
             " '', '', false, CURRENT_TIMESTAMP)"
         ))
+    assert current(old.engine) is None and pending(old.engine)
     old.dispose()
 
+    assert upgrade(database_url) == head()
     new = Database(database_url)
-    new.create_tables()
     with new.session() as session:
         row = session.scalars(select(Participation)).one()
         assert row.status == "done" and row.public_id == "p"
-        assert row.provider_submissions == 0 and row.retries == 0
-    new.create_tables()  # a second start changes nothing
+        assert row.provider_submissions == 0 and row.retries == 0 and row.inputs == {}
+        assert row.created_at.tzinfo is not None  # times come back timezone-aware on every database
+    assert upgrade(database_url) == head()  # a second upgrade changes nothing
+    assert not pending(new.engine)
     new.dispose()
+
+
+def test_an_empty_database_starts_at_the_baseline_and_ends_at_head(database_url):
+    assert upgrade(database_url, BASELINE) == BASELINE
+    assert upgrade(database_url) == head()

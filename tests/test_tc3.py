@@ -13,7 +13,7 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.sign import Sign
 from tencentcloud.hunyuan.v20230901.hunyuan_client import HunyuanClient
 
-from workers.providers import tc3
+from posterbooth.providers import tc3
 
 # Tencent's signing-doc example (values in the shared reference).
 KA_BODY = b'{"Limit": 1, "Filters": [{"Values": ["\\u672a\\u547d\\u540d"], "Name": "instance-name"}]}'

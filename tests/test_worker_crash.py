@@ -17,10 +17,11 @@ import redis
 
 from posterbooth.campaigns import load_all
 from posterbooth.db import Database
-from posterbooth.queue import make_queue
+from posterbooth.generation.keys import usual_key
+from posterbooth.generation.queue import make_queue
+from posterbooth.migrate import upgrade
 from tests.fakes.tencent_server import DEFAULT_SECRET_KEY, FakeTencentCloud
 from tests.generation_harness import ROOT, WorkerProcess, add_participations, enqueue_all, hunyuan_env, rows
-from workers.jobs import usual_key
 
 
 def _wait(condition: Callable[[], bool], timeout: float, what: str) -> float:
@@ -59,8 +60,8 @@ def env(tmp_path: Path, redis_conn: redis.Redis, redis_url: str, fake: FakeTence
 
 
 def _participation(env: dict[str, str]) -> tuple[Database, int]:
+    upgrade(env["DATABASE_URL"])
     db = Database(env["DATABASE_URL"])
-    db.create_tables()
     [pid] = add_participations(db, load_all(Path(env["CAMPAIGNS_DIR"]))["spring-outing"], 1)
     return db, pid
 

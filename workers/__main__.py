@@ -12,8 +12,11 @@ import time
 
 from rq import SimpleWorker, Worker
 
-from posterbooth.config import load_settings
-from posterbooth.queue import connect, make_queue
+from posterbooth.config import ConfigError, load_settings
+from posterbooth.fonts import find_cjk_font
+from posterbooth.generation.clock import start_clock
+from posterbooth.generation.queue import connect, make_queue
+from workers.context import get_context, warm
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,29 +28,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fork", action="store_true",
                         help="run each job in a forked child (rq's default; slower, isolates crashes)")
     args = parser.parse_args(argv)
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"posterbooth worker: cannot start: {exc}", file=sys.stderr)
+        return 2
     if not settings.REDIS_URL:
         print("REDIS_URL is not set: start the app with `python app.py`, or set REDIS_URL.", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.LOG_LEVEL, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     connection = connect(settings.REDIS_URL)
     queue = make_queue(connection, settings.QUEUE_NAME)
-    from workers.context import get_context
-
-    get_context()  # load campaigns and check the database before taking jobs
-    from workers.retention import ensure_scheduled
-
-    ensure_scheduled(queue)  # the hourly purge of expired photos and posters (once per Redis)
-    from posterbooth.fonts import find_cjk_font
-
-    find_cjk_font()  # every job's forked work horse inherits the font lookup instead of repeating it
+    ctx = get_context()  # load campaigns and check the database before taking jobs
+    warm(ctx)
+    find_cjk_font()  # a forked work horse inherits the font lookup instead of repeating it
     # Steps are short and the context is loaded once, so running them in this process (no fork per job)
     # is what keeps many provider jobs in flight with a few workers (bench/provider_throughput.py).
     worker_class = Worker if args.fork else SimpleWorker
     worker = worker_class([queue], connection=connection, name=args.name or f"posterbooth-{os.getpid()}")
     if args.parent_pid:
         _exit_with_parent(args.parent_pid)
-    worker.work(burst=args.burst, with_scheduler=True, logging_level=settings.LOG_LEVEL)
+    stop = start_clock(settings, ctx.providers_in_use)
+    try:
+        # The clock drives delayed steps and housekeeping; rq's own scheduler is not needed here.
+        worker.work(burst=args.burst, with_scheduler=False, logging_level=settings.LOG_LEVEL)
+    finally:
+        stop.set()
     return 0
 
 

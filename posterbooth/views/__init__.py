@@ -5,11 +5,9 @@ from __future__ import annotations
 from flask import abort, current_app
 
 from posterbooth.campaigns import LoadedCampaign
+from posterbooth.extensions import campaigns
 
-
-def campaigns() -> dict[str, LoadedCampaign]:
-    """Return the loaded campaigns by slug."""
-    return current_app.extensions["posterbooth.campaigns"]
+__all__ = ["campaign_or_404", "campaigns", "public_base_url"]
 
 
 def campaign_or_404(slug: str) -> LoadedCampaign:

@@ -14,8 +14,12 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
-from posterbooth.db import get_db
-from posterbooth.queue import get_redis
+from posterbooth.extensions import get_db, get_redis
+from posterbooth.generation.circuit import read_state
+from posterbooth.generation.context import providers_in_use
+from posterbooth.generation.slots import Semaphore
+from posterbooth.migrate import pending
+from posterbooth.providers import concurrency, missing_credentials
 from posterbooth.views import campaigns
 
 bp = Blueprint("health", __name__)
@@ -27,23 +31,14 @@ def healthz() -> Any:
     return jsonify(status="ok")
 
 
-def _providers_in_use() -> list[str]:
-    names = {current_app.config["IMAGE_PROVIDER"]}
-    names.update(c.definition.generation.provider for c in campaigns().values())
-    return sorted(n for n in names if n)
-
-
 @bp.get("/readyz")
 def readyz() -> Any:
     """Report the database, Redis and each image provider's circuit; 503 when the database or Redis is down."""
-    from workers.circuit import read_state
-    from workers.limits import Semaphore
-
     checks: dict[str, str] = {}
     try:
         with get_db().engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-        checks["database"] = "ok"
+        checks["database"] = "ok" if not pending(get_db().engine) else "error: run flask --app app db upgrade"
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
         checks["database"] = f"error: {type(exc).__name__}"
     providers: dict[str, dict[str, object]] = {}
@@ -52,9 +47,11 @@ def readyz() -> Any:
         connection.ping()
         checks["redis"] = "ok"
         settings = current_app.config["SETTINGS"]
-        for name in _providers_in_use():
+        for name in sorted(providers_in_use(settings, campaigns())):
             providers[name] = read_state(connection, name).as_json()
-            limit = settings.provider_concurrency(name)
+            if missing_credentials(settings, name):
+                providers[name]["configured"] = False
+            limit = concurrency(settings, name)
             if limit is not None:
                 semaphore = Semaphore(connection, name, limit)
                 providers[name].update(concurrency=limit, in_flight=semaphore.in_use(), waiting=semaphore.waiting())

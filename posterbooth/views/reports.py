@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from posterbooth.db import get_db
 from posterbooth.events import flush_now
+from posterbooth.extensions import get_db
 from posterbooth.funnels import funnel
 from posterbooth.operators import operator_required
 from posterbooth.referrals import referral_tree

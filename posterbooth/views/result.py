@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import redis
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, session, url_for
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, url_for
 
 from posterbooth.answers import visible_questions
-from posterbooth.db import get_db
 from posterbooth.devices import device_id
+from posterbooth.draft import new_draft
+from posterbooth.extensions import get_db, get_queue
+from posterbooth.generation.progress import Progress, progress
 from posterbooth.i18n import FAILURE_MESSAGES, use_locale
 from posterbooth.models import Participation
 from posterbooth.participations import by_public_id
-from posterbooth.queue import Progress, get_queue, progress
+from posterbooth.providers import concurrency
 from posterbooth.views import campaigns
+from posterbooth.views.drafts import save_draft
 
 bp = Blueprint("result", __name__, url_prefix="/r")
 
@@ -29,25 +31,18 @@ def _participation(public_id: str) -> Participation:
 
 
 def _timestamp(value: datetime | None) -> float | None:
-    if value is None:
-        return None
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()  # SQLite keeps naive UTC
+    return value.timestamp() if value is not None else None
 
 
 def _progress(participation: Participation) -> Progress | None:
-    concurrency = current_app.config["SETTINGS"].provider_concurrency(participation.provider)
+    limit = concurrency(current_app.config["SETTINGS"], participation.provider)
     try:
-        if concurrency is None:
+        if limit is None:
             return progress(get_queue(), participation.id, _timestamp(participation.started_at))
         return progress(get_queue(), participation.id, _timestamp(participation.submitted_at),
-                        provider=participation.provider, concurrency=concurrency)
+                        provider=participation.provider, concurrency=limit)
     except redis.exceptions.RedisError:
         return None
-
-
-def media_url(relative: str) -> str:
-    """Return the URL of a stored media file."""
-    return url_for("media.file", relative=relative)
 
 
 @bp.get("/<public_id>")
@@ -98,11 +93,8 @@ def edit_answers(public_id: str) -> Any:
     if participation.device_id != device_id() or participation.hidden:
         abort(403)
     slug = loaded.slug
-    drafts = session.get("drafts", {})
-    drafts[slug] = {"key": secrets.token_urlsafe(12), "answers": dict(participation.answers),
-                    "style": participation.style, "ref": "", "ch": participation.channel}
-    session["drafts"] = drafts
-    session.permanent = True
+    save_draft(slug, new_draft(answers=participation.answers, style=participation.style,
+                               channel=participation.channel))
     first = visible_questions(loaded.definition, participation.answers)
     target = (url_for("campaign.question", slug=slug, question_id=first[0].id) if first
               else url_for("campaign.landing", slug=slug, again=1))

@@ -8,8 +8,8 @@ from flask import Blueprint, abort, current_app, make_response, redirect, render
 
 from posterbooth import events
 from posterbooth.campaigns import LoadedCampaign
-from posterbooth.db import get_db
 from posterbooth.devices import device_id
+from posterbooth.extensions import get_db
 from posterbooth.i18n import use_locale
 from posterbooth.models import Participation
 from posterbooth.participations import by_share_token

@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from workers.providers.painter import read_prompt
+from posterbooth.providers.painter import read_prompt
 
 from .pixels import limit_side, paper, rng_for, smoothstep
 

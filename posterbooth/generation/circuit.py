@@ -19,18 +19,14 @@ from dataclasses import dataclass
 
 import redis
 
-from workers.limits import PREFIX
+from posterbooth.generation import keys
+from posterbooth.generation.keys import circuit_key
 
 log = logging.getLogger(__name__)
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 DEFAULT_COOLDOWN = 60.0
 MAX_COOLDOWN = 900.0
-
-
-def circuit_key(provider: str) -> str:
-    """Return the key of a provider's circuit hash."""
-    return f"{PREFIX}:circuit:{provider}"
 
 
 @dataclass(frozen=True)
@@ -64,45 +60,6 @@ class CircuitState:
         }
 
 
-# KEYS[1] circuit; ARGV: now, code, base cooldown, max cooldown.  Returns the previous state.
-_TRIP = """
-local state = redis.call('HGET', KEYS[1], 'state') or 'closed'
-local now, base, most = tonumber(ARGV[1]), tonumber(ARGV[3]), tonumber(ARGV[4])
-if state == 'open' then return state end
-local cooldown = base
-if state == 'half_open' then
-  cooldown = math.min(most, (tonumber(redis.call('HGET', KEYS[1], 'cooldown')) or base) * 2)
-end
-local since = now
-if state == 'half_open' then since = tonumber(redis.call('HGET', KEYS[1], 'since')) or now end
-redis.call('HSET', KEYS[1], 'state', 'open', 'since', since, 'until', now + cooldown, 'code', ARGV[2],
-           'cooldown', cooldown, 'probe', '')
-return state
-"""
-
-# Half-open when the cool-down (or the last probe's time) is over.  Returns 1 if it changed.
-_PROBE_DUE = """
-local state = redis.call('HGET', KEYS[1], 'state') or 'closed'
-if state == 'closed' then return 0 end
-local now = tonumber(ARGV[1])
-if now < (tonumber(redis.call('HGET', KEYS[1], 'until')) or 0) then return 0 end
-local cooldown = tonumber(redis.call('HGET', KEYS[1], 'cooldown')) or 60
-redis.call('HSET', KEYS[1], 'state', 'half_open', 'until', now + cooldown, 'probe', '')
-return 1
-"""
-
-# May ARGV[1] submit?  Closed: yes.  Open: no.  Half-open: only the one probe.
-_ALLOWS = """
-local state = redis.call('HGET', KEYS[1], 'state') or 'closed'
-if state == 'closed' then return 1 end
-if state == 'open' then return 0 end
-local probe = redis.call('HGET', KEYS[1], 'probe') or ''
-if probe == '' then redis.call('HSET', KEYS[1], 'probe', ARGV[1]) return 1 end
-if probe == ARGV[1] then return 1 end
-return 0
-"""
-
-
 class Circuit:
     """One provider's circuit breaker."""
 
@@ -111,9 +68,9 @@ class Circuit:
         self.provider = provider
         self.cooldown = cooldown
         self.key = circuit_key(provider)
-        self._trip = connection.register_script(_TRIP)
-        self._probe_due = connection.register_script(_PROBE_DUE)
-        self._allows = connection.register_script(_ALLOWS)
+        self._trip = connection.register_script(keys.TRIP)
+        self._probe_due = connection.register_script(keys.PROBE_DUE)
+        self._allows = connection.register_script(keys.ALLOWS)
 
     def state(self) -> CircuitState:
         """Return the circuit's current state."""

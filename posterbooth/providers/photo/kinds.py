@@ -11,8 +11,8 @@ import io
 import numpy as np
 from PIL import Image
 
+from posterbooth.providers.base import ProviderError
 from posterbooth.schema import KIND_ROLES
-from workers.providers.base import ProviderError
 
 from .avatar import avatar
 from .background import product_background

@@ -44,7 +44,8 @@ from pydantic import (
     model_validator,
 )
 
-from workers.providers.base import (
+from posterbooth.config import Settings
+from posterbooth.providers.base import (
     GeneratedImage,
     GenerationRequest,
     Pending,
@@ -52,8 +53,8 @@ from workers.providers.base import (
     RemoteJobFailed,
     result_ready,
 )
-from workers.providers.results import Fetch, ResultFetcher, decode_base64_image
-from workers.providers.tencent import DEFAULT_REGION, TencentCloudClient, classify_code
+from posterbooth.providers.results import Fetch, ResultFetcher, decode_base64_image
+from posterbooth.providers.tencent import DEFAULT_REGION, TencentCloudClient, classify_code
 
 log = logging.getLogger(__name__)
 
@@ -821,18 +822,13 @@ class HunyuanProvider:
 # --- configuration ----------------------------------------------------------------------------------
 
 
-def provider_from_env(
-    env: Mapping[str, str], transport: httpx.BaseTransport | None = None
-) -> HunyuanProvider:
-    """Build the Hunyuan provider from TENCENTCLOUD_* / HUNYUAN_ENDPOINT / AIART_ENDPOINT settings."""
-    secret_id = env.get("TENCENTCLOUD_SECRET_ID", "").strip()
-    secret_key = env.get("TENCENTCLOUD_SECRET_KEY", "").strip()
+def provider_from_settings(settings: Settings, transport: httpx.BaseTransport | None = None) -> HunyuanProvider:
+    """Build the Hunyuan provider from the TENCENTCLOUD_* / HUNYUAN_ENDPOINT / AIART_ENDPOINT settings."""
+    secret_id, secret_key = settings.TENCENTCLOUD_SECRET_ID, settings.TENCENTCLOUD_SECRET_KEY
     if not secret_id or not secret_key:
         raise ValueError("TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY must both be set for Hunyuan")
-    token = env.get("TENCENTCLOUD_TOKEN", "").strip() or None
-    region = env.get("TENCENTCLOUD_REGION", "").strip() or DEFAULT_REGION
-    hunyuan_endpoint = env.get("HUNYUAN_ENDPOINT", "").strip() or DEFAULT_HUNYUAN_ENDPOINT
-    aiart_endpoint = env.get("AIART_ENDPOINT", "").strip() or DEFAULT_AIART_ENDPOINT
+    hunyuan_endpoint = settings.HUNYUAN_ENDPOINT or DEFAULT_HUNYUAN_ENDPOINT
+    aiart_endpoint = settings.AIART_ENDPOINT or DEFAULT_AIART_ENDPOINT
     overrides = tuple(
         endpoint
         for endpoint, default in (
@@ -849,8 +845,8 @@ def provider_from_env(
             endpoint,
             secret_id,
             secret_key,
-            token=token,
-            region=region,
+            token=settings.TENCENTCLOUD_TOKEN or None,
+            region=settings.TENCENTCLOUD_REGION or DEFAULT_REGION,
             transport=transport,
         )
 

@@ -5,7 +5,7 @@ deterministic: the same prompt, seed, style and size give byte-identical PNGs.
 
 Photo kinds (image_to_image, avatar, meme, sketch_to_image, product_background)
 are honest image effects on the attendee's photo, made by
-:func:`workers.providers.photo.kinds.render_offline` (a meme is an animated
+:func:`posterbooth.providers.photo.kinds.render_offline` (a meme is an animated
 GIF); try_on is refused with a message saying it needs a real provider.
 Operators can tell its posters apart by ``provider="offline"`` and the model
 name on the returned :class:`GeneratedImage`; nothing is written on the image.

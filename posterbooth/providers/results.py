@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 import httpx
 from PIL import Image
 
-from workers.providers.base import GeneratedImage, ProviderError
+from posterbooth.providers.base import GeneratedImage, ProviderError
 
 MAX_RESULT_BYTES = 20 * 1024 * 1024
 #: 4x super-resolution of 1024:1024 is 4096x4096 (16.8 Mpx); anything far beyond is refused.

@@ -21,15 +21,15 @@ import json
 import logging
 import re
 import time
-from collections.abc import Mapping
 from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
-from workers.providers.base import GeneratedImage, GenerationRequest, Pending, ProviderError
-from workers.providers.hunyuan import validation_message
-from workers.providers.results import Fetch, ResultFetcher, decode_base64_image
+from posterbooth.config import Settings
+from posterbooth.providers.base import GeneratedImage, GenerationRequest, Pending, ProviderError
+from posterbooth.providers.hunyuan import validation_message
+from posterbooth.providers.results import Fetch, ResultFetcher, decode_base64_image
 
 log = logging.getLogger(__name__)
 
@@ -266,16 +266,15 @@ class OpenAIImagesProvider:
         return ProviderError("retryable", code, f"unexpected HTTP status {status}")
 
 
-def provider_from_env(
-    env: Mapping[str, str], transport: httpx.BaseTransport | None = None
+def provider_from_settings(
+    settings: Settings, transport: httpx.BaseTransport | None = None
 ) -> OpenAIImagesProvider:
-    """Build the OpenAI-compatible provider from OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_IMAGE_MODEL."""
-    api_key = env.get("OPENAI_API_KEY", "").strip()
-    if not api_key:
+    """Build the OpenAI-compatible provider from OPENAI_BASE_URL, OPENAI_API_KEY and OPENAI_IMAGE_MODEL."""
+    if not settings.OPENAI_API_KEY:
         raise ValueError("OPENAI_API_KEY must be set for the OpenAI-compatible provider")
     return OpenAIImagesProvider(
-        env.get("OPENAI_BASE_URL", "").strip() or DEFAULT_BASE_URL,
-        api_key,
-        env.get("OPENAI_IMAGE_MODEL", "").strip() or DEFAULT_MODEL,
+        settings.OPENAI_BASE_URL or DEFAULT_BASE_URL,
+        settings.OPENAI_API_KEY,
+        settings.OPENAI_IMAGE_MODEL or DEFAULT_MODEL,
         transport=transport,
     )

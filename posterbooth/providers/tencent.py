@@ -1,9 +1,9 @@
 """Call any Tencent Cloud API 3.0 action over HTTPS and classify its errors.
 
 One :class:`TencentCloudClient` per service endpoint (``hunyuan``, ``aiart``).
-The JSON body is serialised once, signed with :mod:`workers.providers.tc3` and
+The JSON body is serialised once, signed with :mod:`posterbooth.providers.tc3` and
 sent byte for byte. Every failure comes out as a
-:class:`~workers.providers.base.ProviderError` whose ``kind`` tells the caller
+:class:`~posterbooth.providers.base.ProviderError` whose ``kind`` tells the caller
 what to do (see :func:`classify_code`).
 
 Secrets: the secret key is only ever fed to the HMAC; it is not stored in any
@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from workers.providers import tc3
-from workers.providers.base import ErrorKind, ProviderError
+from posterbooth.providers import tc3
+from posterbooth.providers.base import ErrorKind, ProviderError
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from workers.providers.painter import paint, read_prompt
+from posterbooth.providers.painter import paint, read_prompt
 
 from .pixels import feather, limit_side, resize, rng_for, smoothstep
 from .sketch import COLOUR_WORDS

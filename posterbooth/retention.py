@@ -11,21 +11,19 @@
 * uploads no participation refers to (drafts that were never submitted) are deleted after
   :data:`posterbooth.photos.DRAFT_UPLOAD_HOURS`.
 
-It runs every :data:`PURGE_EVERY` seconds as an rq job that schedules its successor
-(:func:`ensure_scheduled` starts the chain; workers call it when they start and the embedded mode's
-watchdog keeps calling it), and on demand with ``flask --app app media purge`` (e.g. from cron).
+It runs hourly as the rq job ``workers.jobs.purge``, which the workers' clock
+(:mod:`posterbooth.generation.clock`) enqueues once per hour for the whole cluster, and on demand with
+``flask --app app media purge`` (e.g. from cron, where only plain ``rq worker`` processes run).
 Running it twice, or in two places at once, is harmless.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from rq import Queue
 from sqlalchemy import select
 
 from posterbooth.campaigns import LoadedCampaign
@@ -37,10 +35,6 @@ from posterbooth.storage import MediaStore
 
 log = logging.getLogger(__name__)
 
-#: Seconds between two purges.
-PURGE_EVERY = 3600
-SCHEDULED_KEY = "posterbooth:retention:scheduled"
-JOB_ID = "posterbooth-retention"
 DEFAULT_PHOTO_DAYS = Privacy().photo_retention_days
 
 
@@ -57,13 +51,6 @@ class PurgeReport:
     def __str__(self) -> str:
         return (f"photos of {self.photos} participations ({self.photo_files} files), "
                 f"{self.posters} posters ({self.poster_files} files), {self.draft_files} abandoned uploads")
-
-
-def _aware(value: datetime) -> datetime:
-    """Return a stored time as an aware UTC datetime (SQLite gives naive UTC datetimes back)."""
-    from datetime import UTC
-
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def purge_expired(db: Database, media: MediaStore, campaigns: Mapping[str, LoadedCampaign],
@@ -165,32 +152,3 @@ def _purge_drafts(db: Database, media: MediaStore, photo_campaigns: list[str], l
         if is_upload_path(relative) and relative not in kept and media.delete(relative):
             count += 1
     return count
-
-
-# --- scheduling ---------------------------------------------------------------------------------
-
-def ensure_scheduled(queue: Queue, every: float = PURGE_EVERY) -> bool:
-    """Start the hourly purge chain unless it is running; return True when this call started it."""
-    if not queue.connection.set(SCHEDULED_KEY, str(time.time()), nx=True, ex=int(every) + 600):
-        return False
-    queue.enqueue(purge_job, every, job_id=JOB_ID, job_timeout=900, result_ttl=every, failure_ttl=7 * 86400)
-    log.info("retention purge scheduled every %d s", every)
-    return True
-
-
-def purge_job(every: float = PURGE_EVERY) -> str:
-    """Run one purge in a worker and schedule the next one (an rq job; see :func:`ensure_scheduled`)."""
-    from rq import get_current_job
-
-    from workers.context import get_context
-
-    ctx = get_context()
-    try:
-        report = purge_expired(ctx.db, ctx.media, ctx.campaigns)
-    finally:
-        job = get_current_job()
-        queue = Queue(job.origin, connection=job.connection) if job is not None else ctx.queue
-        queue.connection.set(SCHEDULED_KEY, str(time.time()), ex=int(every) + 600)
-        queue.enqueue_in(timedelta(seconds=every), purge_job, every, job_timeout=900, result_ttl=every,
-                         failure_ttl=7 * 86400)
-    return str(report)

@@ -1,0 +1,40 @@
+"""From a recorded participation to the provider's request (with the attendee's photos, for photo kinds)."""
+
+from __future__ import annotations
+
+from posterbooth.campaigns import LoadedCampaign
+from posterbooth.config import Settings
+from posterbooth.models import Participation
+from posterbooth.photos import ProviderInputs, provider_inputs
+from posterbooth.providers.base import GenerationRequest
+from posterbooth.storage import MediaStore
+
+
+def build_request(loaded: LoadedCampaign, participation: Participation,
+                  photos: ProviderInputs | None = None) -> GenerationRequest:
+    """Return the provider request for a participation (with its photos, for photo kinds, when given)."""
+    campaign = loaded.definition
+    style = campaign.style(participation.style)
+    provider = participation.provider
+    settings = dict(getattr(campaign.generation, provider, {}) or {})
+    if style is not None:
+        settings.update(style.settings.get(provider, {}))
+    return GenerationRequest(
+        prompt=participation.prompt,
+        negative_prompt=participation.negative_prompt,
+        seed=participation.seed,
+        style=style.render if style else "",
+        width=campaign.generation.width,
+        height=campaign.generation.height,
+        kind=campaign.generation.kind,
+        settings=settings,
+        inputs=photos.data if photos else {},
+        input_urls=photos.urls if photos else {},
+        reference=str(participation.id),
+    )
+
+
+def photo_inputs(settings: Settings, media: MediaStore, participation: Participation) -> ProviderInputs:
+    """Return a participation's photos for the provider; raise MissingPhoto when one was deleted."""
+    return provider_inputs(media, participation, secret=settings.SECRET_KEY,
+                           base_url=settings.INPUT_URL_BASE or settings.PUBLIC_BASE_URL)

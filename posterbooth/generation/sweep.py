@@ -1,0 +1,90 @@
+"""The sweep: a new job for each unfinished participation that lost its own (a dead worker, a lost Redis)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import redis
+from rq import Queue
+from rq.job import Job
+from sqlalchemy import select
+
+from posterbooth.db import Database
+from posterbooth.generation.claims import CLAIM_TTL
+from posterbooth.generation.keys import PROMOTED, claim_key, line_key, pointer_key
+from posterbooth.generation.queue import enqueue_step, job_id_for
+from posterbooth.models import Participation, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def requeue_orphans(db: Database, queue: Queue, older_than: timedelta = timedelta(seconds=10)) -> int:
+    """Give a new job to each unfinished participation that has none; return how many got one.
+
+    A participation needs none while an execution holds its claim, while it
+    waits in its provider's line (a finishing participation hands it a slot),
+    and while its current job is queued or scheduled. Otherwise its job was lost
+    (Redis was down, or the rq job failed) or its worker died: a ``started`` job
+    whose claim has expired belongs to a dead worker. The new job resumes from
+    what the database holds (e.g. the recorded provider job id).
+    """
+    cutoff = utcnow() - older_than
+    with db.session() as session:
+        rows = list(session.execute(
+            select(Participation.id, Participation.provider).where(
+                Participation.status.in_(("queued", "running")),
+                Participation.created_at < cutoff,
+            )
+        ))
+    if not rows:
+        return 0
+    connection = queue.connection
+    pipe = connection.pipeline(transaction=False)
+    for participation_id, provider in rows:
+        pipe.exists(claim_key(participation_id))
+        pipe.zscore(line_key(provider), str(participation_id))
+        pipe.get(pointer_key(participation_id))
+    answers = pipe.execute()
+    candidates: list[tuple[int, str]] = []
+    for index, (participation_id, _provider) in enumerate(rows):
+        claimed, in_line, pointer = answers[3 * index: 3 * index + 3]
+        if claimed or in_line is not None or pointer == PROMOTED.encode():
+            continue  # a step runs, or it waits in line, or it was just handed a slot
+        candidates.append((participation_id, pointer.decode() if pointer else job_id_for(participation_id)))
+    pipe = connection.pipeline(transaction=False)
+    for _participation_id, job_id in candidates:
+        pipe.hmget(Job.key_for(job_id), "status", "started_at")
+    statuses = pipe.execute()
+    now = utcnow()
+    count = 0
+    for (participation_id, job_id), (status, started_at) in zip(candidates, statuses, strict=True):
+        status = status.decode() if status else None
+        if status in {"queued", "scheduled", "deferred"}:
+            continue
+        if status == "started" and started_at:
+            began = datetime.fromisoformat(started_at.decode().replace("Z", "+00:00"))
+            began = began if began.tzinfo else began.replace(tzinfo=UTC)  # rq writes naive UTC
+            if (now - began).total_seconds() < CLAIM_TTL:
+                continue  # just started; its claim may not be taken yet
+        if not _still_orphaned(db, connection, participation_id, job_id):
+            continue
+        log.warning("participation %s has no live job (its job %s is %s); giving it a new one",
+                    participation_id, job_id, status or "gone")
+        enqueue_step(queue, participation_id)
+        count += 1
+    if count:
+        log.warning("re-enqueued %d participations that had no live job", count)
+    return count
+
+
+def _still_orphaned(db: Database, connection: redis.Redis, participation_id: int, job_id: str) -> bool:
+    """Check again, just before acting, that the participation is unfinished and its job unchanged."""
+    current = connection.get(pointer_key(participation_id))
+    if (current.decode() if current else job_id_for(participation_id)) != job_id:
+        return False
+    if connection.exists(claim_key(participation_id)):
+        return False
+    with db.session() as session:
+        status = session.scalar(select(Participation.status).where(Participation.id == participation_id))
+    return status in ("queued", "running")

@@ -1,0 +1,118 @@
+"""The web app factory: settings, campaigns, services and blueprints, put together for Flask."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import os
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from posterbooth.config import ROOT, ConfigError, Settings, load_settings
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create the web app: settings, campaigns, database, queue and blueprints."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    overrides = dict(test_config or {})
+    settings = load_settings()
+    known = {f.name for f in dataclasses.fields(Settings)}
+    settings = dataclasses.replace(settings, **{k: v for k, v in overrides.items() if k in known})
+    app.config.update(settings.as_flask_config())
+    app.config.update(
+        SETTINGS=settings,
+        SESSION_COOKIE_NAME="pb_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.SECURE_COOKIES,
+        PERMANENT_SESSION_LIFETIME=7 * 24 * 3600,
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=False,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        SEND_FILE_MAX_AGE_DEFAULT=3600,
+        TEMPLATES_AUTO_RELOAD=False,
+    )
+    app.config.update({k: v for k, v in overrides.items() if k not in known})
+    logging.getLogger("posterbooth").setLevel(settings.LOG_LEVEL)
+
+    from posterbooth import campaigns, cli, devices, errors, events, extensions, i18n, security
+    from posterbooth.providers import check_settings
+    from posterbooth.views import campaign, health, home, media, photos, reports, result, share, wechat
+
+    check_settings(settings)
+    try:
+        app.extensions["posterbooth.campaigns"] = campaigns.load_all(settings.CAMPAIGNS_DIR)
+    except campaigns.CampaignError as exc:
+        if not _command_line_tool():
+            raise
+        app.extensions["posterbooth.campaigns"] = {}
+        app.config["CAMPAIGN_ERROR"] = exc
+    if not settings.REDIS_URL and not _command_line_tool():
+        raise ConfigError("REDIS_URL is not set: run `python app.py` (embedded mode) or set REDIS_URL")
+    settings.MEDIA_DIR.mkdir(parents=True, exist_ok=True)
+    app.extensions["posterbooth.blocklist"] = _blocklist(settings.BLOCKLIST_FILE)
+    extensions.init_app(app)
+    i18n.init_app(app)
+    photos.init_app(app)  # before the CSRF check, which reads the (photo) form
+    security.init_app(app)
+    devices.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    events.init_app(app)
+    for blueprint in (home.bp, campaign.bp, result.bp, share.bp, media.bp, health.bp, wechat.bp, reports.bp,
+                      photos.bp):
+        app.register_blueprint(blueprint)
+    _static_versions(app)
+    if not _command_line_tool():
+        _check_schema(app)
+    return app
+
+
+def _check_schema(app: Flask) -> None:
+    """Say clearly when the database needs ``flask --app app db upgrade`` (web processes never migrate)."""
+    from posterbooth.migrate import pending
+
+    if pending(app.extensions["posterbooth.db"].engine):
+        logging.getLogger("posterbooth").error(
+            "the database schema is not up to date: run `flask --app app db upgrade` (python app.py does it "
+            "by itself)")
+
+
+def _static_versions(app: Flask) -> None:
+    """Give static files a content hash for cache busting: ``static_url('app.css')``."""
+    from flask import url_for
+
+    versions: dict[str, str] = {}
+
+    def static_url(filename: str) -> str:
+        if filename not in versions:
+            path = ROOT / "static" / filename
+            versions[filename] = hashlib.sha256(path.read_bytes()).hexdigest()[:10] if path.exists() else "0"
+        return url_for("static", filename=filename, v=versions[filename])
+
+    app.jinja_env.globals["static_url"] = static_url
+
+
+def _command_line_tool() -> bool:
+    """Return True under ``flask <command>`` (not ``flask run``): it must load to report broken campaigns."""
+    return os.environ.get("FLASK_RUN_FROM_CLI") == "true" and "run" not in sys.argv[1:]
+
+
+def _blocklist(path: str) -> list[str]:
+    """Read the global blocklist: one word per line, # starts a comment."""
+    if not path:
+        return []
+    try:
+        lines = open(path, encoding="utf-8").read().splitlines()  # noqa: SIM115
+    except OSError as exc:
+        raise ConfigError(f"BLOCKLIST_FILE {path!r} cannot be read: {exc.strerror}") from None
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
