@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from posterbooth.prompt import TemplateProblem, compile_template, render, template_context
 from posterbooth.providers import PROVIDER_NAMES, settings_model
-from posterbooth.schema import Campaign
+from posterbooth.schema import Campaign, Style
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
-def _pydantic_message(error: dict[str, Any]) -> str:
+def _pydantic_message(error: Mapping[str, Any]) -> str:
     message = str(error.get("msg", "is not valid"))
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]
@@ -170,7 +170,8 @@ def _check_templates(campaign: Campaign, path: Path, node: yaml.Node | None) -> 
             raise CampaignError(path, _path_text(loc), f"template error: {exc}", _line_of(node, loc)) from None
     # Dry-run every outcome and style with empty answers: catches misspelt names at start-up.
     for outcome in campaign.outcomes:
-        for style in campaign.styles or [None]:
+        choices: list[Style | None] = [*campaign.styles] or [None]
+        for style in choices:
             context = template_context(campaign, {}, outcome, style)
             for loc, source in sources:
                 try:

@@ -43,9 +43,14 @@ def first_unanswered(loaded: LoadedCampaign, draft: Draft, has_photo: Callable[[
                 return step
         elif step not in draft["answers"]:
             return step
-        elif loaded.definition.question(step).type == "photo" and not has_photo(draft, step):
+        elif _is_photo(loaded, step) and not has_photo(draft, step):
             return step  # the photo is gone (a draft made from an earlier poster's answers)
     return None
+
+
+def _is_photo(loaded: LoadedCampaign, question_id: str) -> bool:
+    question = loaded.definition.question(question_id)
+    return question is not None and question.type == "photo"
 
 
 def next_step(loaded: LoadedCampaign, draft: Draft, current: str, missing: str) -> str:

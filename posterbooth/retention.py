@@ -65,9 +65,9 @@ def purge_expired(db: Database, media: MediaStore, campaigns: Mapping[str, Loade
     _purge_photos(db, media, report, now - timedelta(days=DEFAULT_PHOTO_DAYS),
                   Participation.campaign.not_in(list(campaigns)))
     for slug, loaded in campaigns.items():
-        days = loaded.definition.privacy.poster_retention_days
-        if days is not None:
-            _purge_posters(db, media, report, slug, now - timedelta(days=days))
+        poster_days = loaded.definition.privacy.poster_retention_days
+        if poster_days is not None:
+            _purge_posters(db, media, report, slug, now - timedelta(days=poster_days))
     report.draft_files = _purge_drafts(db, media, list(photo_days), list(campaigns), now)
     if report.photos or report.posters or report.draft_files:
         log.info("retention: deleted %s", report)

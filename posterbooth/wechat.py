@@ -53,12 +53,12 @@ _degraded_lock = threading.Lock()
 
 def is_wechat(user_agent: str | None) -> bool:
     """Return True for WeChat's in-app browser (including WeCom, whose UA also says MicroMessenger)."""
-    return bool(user_agent) and "micromessenger" in user_agent.lower()
+    return user_agent is not None and "micromessenger" in user_agent.lower()
 
 
 def is_wecom(user_agent: str | None) -> bool:
     """Return True for WeCom (企业微信), whose UA carries ``wxwork`` next to ``MicroMessenger``."""
-    return bool(user_agent) and "wxwork" in user_agent.lower()
+    return user_agent is not None and "wxwork" in user_agent.lower()
 
 
 def js_signature(ticket: str, noncestr: str, timestamp: int | str, url: str) -> str:

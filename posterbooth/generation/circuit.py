@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import redis
 
 from posterbooth.generation import keys
-from posterbooth.generation.keys import circuit_key
+from posterbooth.generation.keys import circuit_key, text
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ class Circuit:
 
 def read_state(connection: redis.Redis, provider: str) -> CircuitState:
     """Return a provider's circuit state (closed when nothing is stored)."""
-    raw = {k.decode(): v.decode() for k, v in connection.hgetall(circuit_key(provider)).items()}
+    raw = {text(k): text(v) for k, v in connection.hgetall(circuit_key(provider)).items()}
     state = raw.get("state", CLOSED)
     if state == CLOSED:
         return CircuitState(provider)

@@ -209,6 +209,7 @@ class Step:
             semaphore = self.semaphore
             self.claim.also.append(lambda: semaphore.renew(p.id))
         began = time.time()
+        assert self.request is not None  # decide() fails a participation whose campaign is gone
         try:
             result = self.ctx.provider(p.provider).start(self.request)
         except ProviderError as exc:
@@ -236,6 +237,7 @@ class Step:
             wait = limiter.acquire(RATE_WAIT)
             if wait:
                 return Later(wait + random.uniform(0, 0.2))  # spread the ones that wait together
+        assert self.request is not None
         try:
             with on_result_ready(self.slots.release_early):
                 result = self.ctx.provider(p.provider).resume(p.provider_job_id, self.request)

@@ -48,6 +48,11 @@ SWEEP_LOCK = f"{PREFIX}:clock:sweep"
 RETENTION_LOCK = f"{PREFIX}:clock:retention"
 
 
+def text(value: bytes | str) -> str:
+    """Return a value read from Redis as text (connections here return bytes)."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def pointer_key(participation_id: int) -> str:
     """Return the key naming the participation's current job."""
     return f"{POINTER_PREFIX}{participation_id}"

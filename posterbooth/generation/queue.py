@@ -27,7 +27,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
-from posterbooth.generation.keys import DUE_KEY, POINTER_TTL, WAKE_KEY, pointer_key, seq_key
+from posterbooth.generation.keys import DUE_KEY, POINTER_TTL, WAKE_KEY, pointer_key, seq_key, text
 
 #: The rq job function of every step (kept stable: queued jobs survive an upgrade).
 JOB_FUNCTION = "workers.jobs.generate"
@@ -56,7 +56,7 @@ def make_queue(connection: redis.Redis, name: str) -> Queue:
 def current_job_id(connection: redis.Redis, participation_id: int) -> str | None:
     """Return the id of the job that may act for a participation now, if one is recorded."""
     value = connection.get(pointer_key(participation_id))
-    return value.decode() if value else None
+    return text(value) if value else None
 
 
 def is_current(connection: redis.Redis, participation_id: int, job_id: str) -> bool:
@@ -139,7 +139,7 @@ def release_due(queue: Queue, limit: int = 200) -> int:
     registry = ScheduledJobRegistry(queue=queue)
     moved = 0
     for raw in reversed(due):  # pushed at the front one by one: the earliest ends up first
-        job_id = raw.decode()
+        job_id = text(raw)  # type: ignore[arg-type]  # zrangebyscore without scores returns members
         if not connection.zrem(DUE_KEY, job_id):
             continue  # another worker's clock took it
         if not registry.remove(job_id):

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from posterbooth.db import Database
 from posterbooth.generation.claims import CLAIM_TTL
-from posterbooth.generation.keys import PROMOTED, claim_key, line_key, pointer_key
+from posterbooth.generation.keys import PROMOTED, claim_key, line_key, pointer_key, text
 from posterbooth.generation.queue import enqueue_step, job_id_for
 from posterbooth.models import Participation, utcnow
 
@@ -81,7 +81,7 @@ def requeue_orphans(db: Database, queue: Queue, older_than: timedelta = timedelt
 def _still_orphaned(db: Database, connection: redis.Redis, participation_id: int, job_id: str) -> bool:
     """Check again, just before acting, that the participation is unfinished and its job unchanged."""
     current = connection.get(pointer_key(participation_id))
-    if (current.decode() if current else job_id_for(participation_id)) != job_id:
+    if (text(current) if current else job_id_for(participation_id)) != job_id:
         return False
     if connection.exists(claim_key(participation_id)):
         return False

@@ -36,8 +36,8 @@ def readyz() -> Any:
     """Report the database, Redis and each image provider's circuit; 503 when the database or Redis is down."""
     checks: dict[str, str] = {}
     try:
-        with get_db().engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        with get_db().engine.connect() as db_connection:
+            db_connection.execute(text("SELECT 1"))
         checks["database"] = "ok" if not pending(get_db().engine) else "error: run flask --app app db upgrade"
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
         checks["database"] = f"error: {type(exc).__name__}"

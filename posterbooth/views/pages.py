@@ -35,6 +35,8 @@ def render_question(loaded: LoadedCampaign, draft: Draft, question_id: str, erro
     """Render one question page (with an error message and what the attendee typed, after a refusal)."""
     campaign = loaded.definition
     question = campaign.question(question_id)
+    if question is None:
+        raise ValueError(f"no question {question_id!r} in campaign {campaign.slug!r}")
     names = steps(loaded, draft["answers"])
     index = names.index(question_id)
     back = step_url(campaign.slug, names[index - 1]) if index else url_for("campaign.landing", slug=campaign.slug,
