@@ -150,8 +150,3 @@ def read_aigc(jpeg_bytes: bytes) -> dict | None:
             if text.startswith(COMMENT_PREFIX):
                 from_comment = _parse(text[len(COMMENT_PREFIX) :])
     return from_comment
-
-
-def field_names() -> tuple[str, ...]:
-    """Return the field names of the record, in the standard's order."""
-    return _FIELDS

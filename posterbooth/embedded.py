@@ -119,8 +119,3 @@ def _wait_gone(pid: int | None, timeout: float = 10.0) -> None:
         time.sleep(0.05)
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-
-
-def socket_path(url: str) -> Path | None:
-    """Return the socket path of a unix:// Redis URL."""
-    return Path(url[len("unix://"):]) if url.startswith("unix://") else None
