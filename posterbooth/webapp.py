@@ -13,6 +13,9 @@ from typing import Any
 from flask import Flask
 
 from posterbooth.config import ROOT, ConfigError, Settings, load_settings
+from posterbooth.generation.context import providers_in_use
+from posterbooth.migrate import pending
+from posterbooth.providers import missing_credentials
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -73,18 +76,21 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     _static_versions(app)
     if not _command_line_tool():
-        _check_schema(app)
+        _check_start(app, settings)
     return app
 
 
-def _check_schema(app: Flask) -> None:
-    """Say clearly when the database needs ``flask --app app db upgrade`` (web processes never migrate)."""
-    from posterbooth.migrate import pending
-
+def _check_start(app: Flask, settings: Settings) -> None:
+    """Say clearly what an operator must fix: a database that needs ``flask --app app db upgrade`` (web
+    processes never migrate), and image providers in use without their credentials."""
+    log = logging.getLogger("posterbooth")
     if pending(app.extensions["posterbooth.db"].engine):
-        logging.getLogger("posterbooth").error(
-            "the database schema is not up to date: run `flask --app app db upgrade` (python app.py does it "
-            "by itself)")
+        log.error("the database schema is not up to date: run `flask --app app db upgrade` (python app.py does "
+                  "it by itself)")
+    for name in sorted(providers_in_use(settings, app.extensions["posterbooth.campaigns"])):
+        if missing := missing_credentials(settings, name):
+            log.error("image provider %s is used but %s is not set: its generations will wait", name,
+                      " and ".join(missing))
 
 
 def _static_versions(app: Flask) -> None:
