@@ -129,6 +129,7 @@ def _cli(*args: str, env_dir: Path) -> subprocess.CompletedProcess[str]:
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_cli_validate_reports_errors_and_exit_status(tmp_path):
     good = tmp_path / "good"
     shutil.copytree(CAMPAIGNS, good)

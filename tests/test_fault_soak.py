@@ -31,6 +31,8 @@ SETTINGS = {
 }
 _RETRY = re.compile(r"participation (\d+): retryable (\S+); retry (\d+) of (\d+) in ([\d.]+)s")
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def fake() -> Iterator[FakeTencentCloud]:

@@ -67,6 +67,7 @@ def visit(client, url: str) -> None:
     assert client.get(f"{parts.path}?{parts.query}").status_code == 200
 
 
+@pytest.mark.slow
 def test_a_brings_b_and_b_brings_c(admin_app, app_env):
     app, media = admin_app, app_env["MEDIA_DIR"]
     alice = app.test_client()

@@ -567,6 +567,7 @@ def _process_worker(
     conn.close()
 
 
+@pytest.mark.slow
 def test_four_processes_make_one_upstream_call_each(
     fake: FakeWeChatServer, redis_conn: redis.Redis, redis_url: str
 ) -> None:

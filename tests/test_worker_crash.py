@@ -23,6 +23,8 @@ from posterbooth.migrate import upgrade
 from tests.fakes.tencent_server import DEFAULT_SECRET_KEY, FakeTencentCloud
 from tests.generation_harness import ROOT, WorkerProcess, add_participations, enqueue_all, hunyuan_env, rows
 
+pytestmark = pytest.mark.slow
+
 
 def _wait(condition: Callable[[], bool], timeout: float, what: str) -> float:
     began = time.monotonic()
