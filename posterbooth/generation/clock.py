@@ -13,7 +13,7 @@ does, each safe to run in many processes at once:
   (``workers.jobs.sweep``) that gives a new job to each unfinished participation that lost
   its own (a dead worker, a lost Redis); the same clock moves rq's scheduled jobs that are
   overdue, for steps scheduled while no clock ran.
-* **Retention**, every :data:`PURGE_EVERY` seconds, by one clock in the cluster: a job
+* **Retention**, every :data:`PURGE_EVERY` seconds (first a minute after start), by one clock in the cluster: a job
   (``workers.jobs.purge``) deleting photos and posters whose retention has passed.
 
 The thread only talks to Redis, over a connection of its own: database work runs as jobs,
@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 MAINTAIN_EVERY = 1.0
 SWEEP_EVERY = 3.0
 PURGE_EVERY = 3600
+#: A clock looks whether the hourly purge is due this long after it starts, and every minute after that.
+PURGE_CHECK_EVERY = 60.0
 #: The longest the clock sleeps without looking (it also wakes when a step is delayed).
 LONGEST_SLEEP = 5.0
 SWEEP_JOB_ID = "posterbooth-sweep"
@@ -62,6 +64,7 @@ class Clock:
         self.queue = make_queue(self.redis, settings.QUEUE_NAME)
         self._next_maintain = 0.0
         self._next_sweep = 0.0
+        self._next_purge_check = time.monotonic() + PURGE_CHECK_EVERY  # not in the start-up rush
 
     def tick(self, now: float | None = None) -> float:
         """Do whatever is due now; return the seconds until something else is."""
@@ -76,6 +79,8 @@ class Clock:
             if self.redis.set(SWEEP_LOCK, "1", nx=True, px=int(SWEEP_EVERY * 1000) - 200):
                 self.enqueue_sweep()
                 self.release_overdue()
+        if now >= self._next_purge_check:
+            self._next_purge_check = now + PURGE_CHECK_EVERY
             if self.redis.set(RETENTION_LOCK, "1", nx=True, ex=PURGE_EVERY):
                 self.enqueue_purge()
         wake = [LONGEST_SLEEP, self._next_sweep - now]
