@@ -47,7 +47,19 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     logging.getLogger("posterbooth").setLevel(settings.LOG_LEVEL)
 
     from posterbooth import campaigns, cli, db, devices, errors, events, i18n, queue, security
-    from posterbooth.views import campaign, health, home, media, photos, reports, result, share, wechat
+    from posterbooth.views import (
+        campaign,
+        health,
+        home,
+        images,
+        media,
+        pages,
+        photos,
+        reports,
+        result,
+        share,
+        wechat,
+    )
 
     try:
         app.extensions["posterbooth.campaigns"] = campaigns.load_all(settings.CAMPAIGNS_DIR)
@@ -69,8 +81,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
     events.init_app(app)
+    images.init_app(app)
+    pages.init_app(app)
     for blueprint in (home.bp, campaign.bp, result.bp, share.bp, media.bp, health.bp, wechat.bp, reports.bp,
-                      photos.bp):
+                      photos.bp, images.bp):
         app.register_blueprint(blueprint)
     _static_versions(app)
     return app
@@ -78,15 +92,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 def _static_versions(app: Flask) -> None:
     """Give static files a content hash for cache busting: ``static_url('app.css')``."""
-    from flask import url_for
+    from flask import request, url_for
 
-    versions: dict[str, str] = {}
+    urls: dict[tuple[str, str], str] = {}
 
     def static_url(filename: str) -> str:
-        if filename not in versions:
+        key = (request.script_root, filename)
+        if key not in urls:
             path = ROOT / "static" / filename
-            versions[filename] = hashlib.sha256(path.read_bytes()).hexdigest()[:10] if path.exists() else "0"
-        return url_for("static", filename=filename, v=versions[filename])
+            version = hashlib.sha256(path.read_bytes()).hexdigest()[:10] if path.exists() else "0"
+            urls[key] = url_for("static", filename=filename, v=version)
+        return urls[key]
 
     app.jinja_env.globals["static_url"] = static_url
 

@@ -96,6 +96,18 @@ def latest_for_device(db: Database, campaign: str, device_id: str) -> Participat
         ).first()
 
 
+def active_result_for_device(db: Database, campaign: str, device_id: str) -> str | None:
+    """Return the public id of the device's latest participation if it is queued, running or done."""
+    with db.engine.connect() as connection:
+        row = connection.execute(
+            select(Participation.status, Participation.public_id)
+            .where(Participation.campaign == campaign, Participation.device_id == device_id)
+            .order_by(Participation.created_at.desc(), Participation.id.desc())
+            .limit(1)
+        ).first()
+    return row.public_id if row is not None and row.status in {"queued", "running", "done"} else None
+
+
 def by_public_id(db: Database, public_id: str) -> Participation | None:
     """Return the participation with this result-page id."""
     with db.session() as session:

@@ -25,15 +25,16 @@ from posterbooth import events
 from posterbooth.answers import AnswerError, find_blocked, parse_answer, visible_questions
 from posterbooth.campaigns import LoadedCampaign
 from posterbooth.db import get_db
-from posterbooth.devices import device_id
+from posterbooth.devices import device_id, returning_device
 from posterbooth.errors import error_page
 from posterbooth.i18n import ANSWER_MESSAGES, use_locale
-from posterbooth.participations import create_participation, latest_for_device
+from posterbooth.participations import active_result_for_device, create_participation
 from posterbooth.photos import attach_inputs
-from posterbooth.qr import qr_png, qr_svg
 from posterbooth.queue import enqueue_generation, get_queue
 from posterbooth.security import limiter
 from posterbooth.views import campaign_or_404, public_base_url
+from posterbooth.views.images import image_rate, qr_cached, qr_response
+from posterbooth.views.pages import landing_page
 from posterbooth.views.photos import draft_inputs, photo_context, store_photo, stored_photo
 
 log = logging.getLogger(__name__)
@@ -114,16 +115,12 @@ def landing(slug: str) -> Any:
     events.record("landing_view", slug, ref=ref, channel=channel)
     if ref:
         events.record("referred_visit", slug, ref=ref, channel=channel)
-    if not request.args.get("again"):
-        latest = latest_for_device(get_db(), slug, device_id())
-        if latest is not None and latest.status in {"queued", "running", "done"}:
-            return redirect(url_for("result.show", public_id=latest.public_id))
-    campaign = loaded.definition
-    first = _steps(loaded, {})[0]
-    return render_template(
-        "campaign/landing.html", loaded=loaded, campaign=campaign, open=loaded.is_open(),
-        started=loaded.has_started(), start_url=_step_url(slug, first),
-    )
+    if not request.args.get("again") and returning_device():
+        # One indexed query, and none for a device seen for the first time: it cannot have a poster yet.
+        public_id = active_result_for_device(get_db(), slug, device_id())
+        if public_id is not None:
+            return redirect(url_for("result.show", public_id=public_id))
+    return landing_page(loaded, lambda: _step_url(slug, _steps(loaded, {})[0]))
 
 
 @bp.get("/<slug>/asset/<kind>")
@@ -138,28 +135,18 @@ def asset(slug: str, kind: str) -> Response:
     return send_file(path, max_age=24 * 3600)
 
 
-def _entry_url(slug: str) -> str:
-    channel = request.args.get("ch", "")[:40]
-    url = f"{public_base_url()}/c/{slug}"
-    return f"{url}?ch={channel}" if channel else url
-
-
 @bp.get("/<slug>/qr.png")
+@limiter.limit(image_rate, exempt_when=qr_cached)
 def qr_code_png(slug: str) -> Response:
     """Return the campaign's print-ready entry QR code as PNG."""
-    campaign_or_404(slug)
-    response = Response(qr_png(_entry_url(slug)), mimetype="image/png")
-    response.headers["Content-Disposition"] = f'inline; filename="{slug}-qr.png"'
-    return response
+    return qr_response(slug, "png")
 
 
 @bp.get("/<slug>/qr.svg")
+@limiter.limit(image_rate, exempt_when=qr_cached)
 def qr_code_svg(slug: str) -> Response:
     """Return the campaign's entry QR code as SVG, for print."""
-    campaign_or_404(slug)
-    response = Response(qr_svg(_entry_url(slug)), mimetype="image/svg+xml")
-    response.headers["Content-Disposition"] = f'inline; filename="{slug}-qr.svg"'
-    return response
+    return qr_response(slug, "svg")
 
 
 # --- questions ----------------------------------------------------------------------------------
