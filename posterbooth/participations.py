@@ -103,6 +103,10 @@ _ACTIVE_RESULT = (
     .order_by(Participation.created_at.desc(), Participation.id.desc())
     .limit(1)
 )
+_PROGRESS_FIELDS = select(
+    Participation.id, Participation.status, Participation.provider, Participation.started_at,
+    Participation.submitted_at,
+).where(Participation.public_id == bindparam("key"))
 _BY_PUBLIC_ID = select(Participation).where(Participation.public_id == bindparam("key"))
 _BY_SHARE_TOKEN = select(Participation).where(Participation.share_token == bindparam("key"))
 
@@ -118,6 +122,12 @@ def by_public_id(db: Database, public_id: str) -> Participation | None:
     """Return the participation with this result-page id."""
     with db.read() as session:
         return session.scalars(_BY_PUBLIC_ID, {"key": public_id}).first()
+
+
+def progress_fields(db: Database, public_id: str) -> Any:
+    """Return what the waiting page's status needs (id, status, provider, started_at, submitted_at), or None."""
+    with db.reader.connect() as connection:
+        return connection.execute(_PROGRESS_FIELDS, {"key": public_id}).first()
 
 
 def by_share_token(db: Database, token: str) -> Participation | None:
