@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 import click
 from flask import Flask, current_app
@@ -50,7 +51,7 @@ def qr(slug: str, channel: str, base_url: str, out_dir: Path) -> None:
     base = (base_url or current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
     if not base:
         raise click.UsageError("set PUBLIC_BASE_URL or pass --base-url: a QR code needs the public address")
-    url = f"{base}/c/{slug}" + (f"?ch={channel}" if channel else "")
+    url = f"{base}/c/{slug}" + (f"?{urlencode({'ch': channel})}" if channel else "")
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{slug}-{channel}" if channel else slug
     (out_dir / f"{stem}-qr.png").write_bytes(qr_png(url))
