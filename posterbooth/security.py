@@ -6,6 +6,7 @@ from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_qualified_name
 from flask_wtf.csrf import CSRFProtect
+from limits import parse as parse_limit
 
 from posterbooth.devices import device_id
 
@@ -35,6 +36,11 @@ def _no_limit_applies() -> bool:
             or (request.blueprint and manager.blueprint_limits(app, request.blueprint))
         )
     return cache[endpoint]
+
+def allow_image_draw(rate: str) -> bool:
+    """Count one image drawn for this device against ``rate``; return False when it is over the limit."""
+    return limiter.limiter.hit(parse_limit(rate), "posterbooth-image-draws", _rate_key())
+
 
 CSP = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "

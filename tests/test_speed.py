@@ -125,6 +125,18 @@ def test_drawing_images_is_rate_limited_but_cached_ones_are_not(app_env, monkeyp
         assert refused.status_code == 429
         for _ in range(5):  # already drawn: served from the cache, not counted
             assert client.get("/c/spring-outing/qr.png?ch=a").status_code == 200
+        # A share card's thumbnail is drawn on its first request: that counts too.
+        from rq import SimpleWorker
+
+        result = complete(client, "spring-outing", SPRING)
+        queue = app.extensions["posterbooth.queue"]
+        SimpleWorker([queue], connection=queue.connection).work(burst=True, logging_level="WARNING")
+        share = re.search(r'href="(/s/[^"]+)"', client.get(result).get_data(as_text=True)).group(1)
+        assert client.get(f"{share}/thumb.jpg").status_code == 429
+        with app.test_client().get(f"{share}/thumb.jpg") as other:
+            assert other.status_code == 200  # another device draws it
+        with client.get(f"{share}/thumb.jpg") as made:
+            assert made.status_code == 200  # now it is made: free for everyone
     finally:
         app.extensions["posterbooth.db"].dispose()
 

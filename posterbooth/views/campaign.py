@@ -33,7 +33,7 @@ from posterbooth.photos import attach_inputs
 from posterbooth.queue import enqueue_generation, get_queue
 from posterbooth.security import limiter
 from posterbooth.views import campaign_or_404, public_base_url
-from posterbooth.views.images import image_rate, qr_cached, qr_response
+from posterbooth.views.images import qr_response
 from posterbooth.views.pages import landing_page
 from posterbooth.views.photos import draft_inputs, photo_context, store_photo, stored_photo
 
@@ -136,14 +136,12 @@ def asset(slug: str, kind: str) -> Response:
 
 
 @bp.get("/<slug>/qr.png")
-@limiter.limit(image_rate, exempt_when=qr_cached)
 def qr_code_png(slug: str) -> Response:
     """Return the campaign's print-ready entry QR code as PNG."""
     return qr_response(slug, "png")
 
 
 @bp.get("/<slug>/qr.svg")
-@limiter.limit(image_rate, exempt_when=qr_cached)
 def qr_code_svg(slug: str) -> Response:
     """Return the campaign's entry QR code as SVG, for print."""
     return qr_response(slug, "svg")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,7 +12,8 @@ from PIL import Image, ImageDraw
 
 from posterbooth.imagecache import CachedImage, ImageCache
 from posterbooth.qr import qr_png, qr_svg
-from posterbooth.views import campaign_or_404, campaigns, public_base_url
+from posterbooth.security import allow_image_draw
+from posterbooth.views import campaign_or_404, public_base_url
 
 bp = Blueprint("images", __name__)
 
@@ -26,9 +28,14 @@ def image_cache() -> ImageCache:
     return current_app.extensions["posterbooth.images"]
 
 
-def image_rate() -> str:
-    """Return the rate limit for requests that draw an image."""
-    return current_app.config["IMAGE_RATE_LIMIT"]
+def limited(draw: Callable[[], bytes]) -> Callable[[], bytes]:
+    """Wrap an image's drawing so that it counts against IMAGE_RATE_LIMIT (429 when over); cached images are free."""
+    def draw_if_allowed() -> bytes:
+        if not allow_image_draw(current_app.config["IMAGE_RATE_LIMIT"]):
+            abort(429)
+        return draw()
+
+    return draw_if_allowed
 
 
 def image_response(image: CachedImage, mimetype: str, filename: str = "") -> Response:
@@ -54,21 +61,12 @@ def _qr_key(slug: str, kind: str) -> str:
     return f"qr:{kind}:{_entry_url(slug)}"
 
 
-def qr_cached() -> bool:
-    """Return True when this QR request is served from the cache (so it draws nothing and is not limited)."""
-    args = request.view_args or {}
-    slug, kind = args.get("slug", ""), (request.endpoint or "").rsplit("_", 1)[-1]
-    if slug not in campaigns() or kind not in QR_KINDS:
-        return True  # answered 404 without drawing
-    return image_cache().cached(_qr_key(slug, kind), f".{kind}") is not None
-
-
 def qr_response(slug: str, kind: str) -> Response:
     """Return the campaign's entry QR code (per channel ``?ch=``) as PNG or SVG, drawn once."""
     campaign_or_404(slug)
     mimetype, draw = QR_KINDS[kind]
     url = _entry_url(slug)
-    image = image_cache().get(_qr_key(slug, kind), f".{kind}", lambda: draw(url))
+    image = image_cache().get(_qr_key(slug, kind), f".{kind}", limited(lambda: draw(url)))
     return image_response(image, mimetype, f"{slug}-qr.{kind}")
 
 

@@ -26,6 +26,7 @@ from posterbooth.devices import device_id
 from posterbooth.i18n import use_locale
 from posterbooth.models import Participation
 from posterbooth.participations import by_share_token
+from posterbooth.security import allow_image_draw
 from posterbooth.sharing import (
     JSSDK_URL,
     finish_page,
@@ -111,11 +112,16 @@ def show(token: str) -> Any:
     return finish_page(make_response(page.html), jssdk)
 
 
+def _allow_drawing() -> None:
+    if not allow_image_draw(current_app.config["IMAGE_RATE_LIMIT"]):
+        abort(429)
+
+
 @bp.get("/<token>/thumb.jpg")
 def thumbnail(token: str) -> Any:
     """Return the poster's labelled square thumbnail, the picture of WeChat's share card."""
     _loaded, participation = _shared(token)
-    path = thumbnail_path(MediaStore(current_app.config["MEDIA_DIR"]), participation)
+    path = thumbnail_path(MediaStore(current_app.config["MEDIA_DIR"]), participation, _allow_drawing)
     if path is None:
         abort(404)
     response = send_file(path, mimetype="image/jpeg", max_age=24 * 3600, conditional=True)
