@@ -92,6 +92,8 @@ class Settings:
     BLOCKLIST_FILE: str = ""
     #: Answer posts allowed per device (and IP address), in Flask-Limiter notation.
     SUBMIT_RATE_LIMIT: str = "30 per minute"
+    #: Images drawn on request (QR codes, share thumbnails) per device (and IP address); cached ones are free.
+    IMAGE_RATE_LIMIT: str = "30 per minute"
     #: Username and password for the operator pages; operator pages are off while the password is unset.
     ADMIN_USERNAME: str = "admin"
     ADMIN_PASSWORD: str = field(default="", repr=False)
@@ -188,6 +190,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         QUEUE_NAME=env.get("QUEUE_NAME", "posterbooth").strip() or "posterbooth",
         BLOCKLIST_FILE=env.get("BLOCKLIST_FILE", "").strip(),
         SUBMIT_RATE_LIMIT=env.get("SUBMIT_RATE_LIMIT", "30 per minute").strip(),
+        IMAGE_RATE_LIMIT=env.get("IMAGE_RATE_LIMIT", "30 per minute").strip(),
         ADMIN_USERNAME=env.get("ADMIN_USERNAME", "admin").strip() or "admin",
         ADMIN_PASSWORD=env.get("ADMIN_PASSWORD", ""),
         SECURE_COOKIES=_bool("SECURE_COOKIES", env.get("SECURE_COOKIES", "0")),

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+
+#: Seconds a pooled PostgreSQL connection may sit unused before its next checkout pings it first.
+PING_AFTER_IDLE = 10.0
 
 
 class Database:
@@ -16,7 +21,7 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        options: dict[str, Any] = {"pool_pre_ping": True}
+        options: dict[str, Any] = {}
         if url.startswith("sqlite"):
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
@@ -25,7 +30,32 @@ class Database:
         self.engine: Engine = create_engine(url, **options)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            event.listen(self.engine, "checkout", self._ping_if_idle)
+            event.listen(self.engine, "checkin", _note_checkin)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Lookups that change nothing: no BEGIN, no COMMIT, just the query (one round trip).
+        self.reader: Engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.reads = sessionmaker(self.reader, expire_on_commit=False)
+
+    def _ping_if_idle(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        """Ping a pooled connection that sat idle (the server may have closed it); a busy one needs no ping."""
+        idle_since = record.info.get("checked_in_at")
+        if idle_since is not None and time.monotonic() - idle_since < PING_AFTER_IDLE:
+            return
+        try:
+            self.engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # the driver's own error types differ; the pool reconnects on this one
+            raise DisconnectionError(str(exc)) from exc
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """Yield a session for reading only, without a transaction."""
+        session = self.reads()
+        try:
+            yield session
+        finally:
+            session.close()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -43,6 +73,10 @@ class Database:
     def dispose(self) -> None:
         """Close all pooled connections."""
         self.engine.dispose()
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in_at"] = time.monotonic()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

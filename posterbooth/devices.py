@@ -23,6 +23,12 @@ def device_id() -> str:
     return g.device_id
 
 
+def returning_device() -> bool:
+    """Return True when the browser brought a device id (it may have participated before)."""
+    device_id()
+    return not g.new_device
+
+
 def _remember(response: Response) -> Response:
     if g.get("new_device"):
         response.set_cookie(

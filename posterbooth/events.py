@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -76,10 +77,50 @@ def record(kind: str, campaign: str, *, participation_id: int | None = None, ref
 
         @after_this_request
         def _later(response: Response) -> Response:
-            response.call_on_close(lambda: push(connection, database, pending))
+            response.call_on_close(lambda: _outbox.send(connection, database, pending))
             return response
 
     pending.append(entry)
+
+
+class _Outbox:
+    """Combine the events of requests that finish at the same moment into one round trip to Redis.
+
+    The first thread to finish pushes; requests that finish while it does leave their events to it
+    and return at once, and it pushes those too before it stops. Alone, a request pushes its own.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: list[tuple[redis.Redis, Database | None, list[dict[str, str]]]] = []
+        self._busy = False
+
+    def send(self, connection: redis.Redis, database: Database | None, entries: list[dict[str, str]]) -> None:
+        """Push these entries now, or hand them to the push in progress."""
+        with self._lock:
+            self._waiting.append((connection, database, entries))
+            if self._busy:
+                return
+            self._busy = True
+        try:
+            while True:
+                with self._lock:
+                    batch, self._waiting = self._waiting, []
+                    if not batch:
+                        self._busy = False
+                        return
+                targets: dict[tuple[int, int], tuple[redis.Redis, Database | None, list[dict[str, str]]]] = {}
+                for target, target_db, items in batch:
+                    targets.setdefault((id(target), id(target_db)), (target, target_db, []))[2].extend(items)
+                for target, target_db, items in targets.values():
+                    push(target, target_db, items)
+        except BaseException:
+            with self._lock:
+                self._busy = False
+            raise
+
+
+_outbox = _Outbox()
 
 
 def emit(connection: redis.Redis, kind: str, campaign: str, *, device_id: str = "",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
+from flask_limiter.util import get_qualified_name
 from flask_wtf.csrf import CSRFProtect
+from limits import parse as parse_limit
 
 from posterbooth.devices import device_id
 
@@ -17,6 +19,28 @@ def _rate_key() -> str:
 
 
 limiter = Limiter(key_func=_rate_key, default_limits=[], headers_enabled=True)
+
+
+@limiter.request_filter
+def _no_limit_applies() -> bool:
+    """Skip the limiter's per-request work on endpoints that carry no limit (most pages)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's documented accessor
+    cache: dict[str, bool] = app.extensions.setdefault("posterbooth.unlimited", {})
+    endpoint = request.endpoint or ""
+    if endpoint not in cache:
+        manager = limiter.limit_manager
+        view = app.view_functions.get(endpoint)
+        cache[endpoint] = not (
+            manager.default_limits or manager.application_limits
+            or (view is not None and manager.decorated_limits(get_qualified_name(view)))
+            or (request.blueprint and manager.blueprint_limits(app, request.blueprint))
+        )
+    return cache[endpoint]
+
+def allow_image_draw(rate: str) -> bool:
+    """Count one image drawn for this device against ``rate``; return False when it is over the limit."""
+    return limiter.limiter.hit(parse_limit(rate), "posterbooth-image-draws", _rate_key())
+
 
 CSP = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -128,8 +129,12 @@ def finish_page(response: Response, jssdk: bool) -> Response:
 
 # --------------------------------------------------------------------------- the square thumbnail
 
-def thumbnail_path(media: MediaStore, participation: Participation) -> Path | None:
-    """Return the square thumbnail of a finished poster, making it on first use; None if impossible."""
+def thumbnail_path(media: MediaStore, participation: Participation,
+                   before_drawing: Callable[[], None] | None = None) -> Path | None:
+    """Return the square thumbnail of a finished poster, making it on first use; None if impossible.
+
+    ``before_drawing`` runs only when the thumbnail has to be drawn (a rate limit may stop it there).
+    """
     card = media.path(participation.share_card_path)
     source = media.path(participation.image_path)
     if card is None and source is None:
@@ -139,6 +144,8 @@ def thumbnail_path(media: MediaStore, participation: Participation) -> Path | No
     target = anchor.with_name(anchor.stem + "-thumb.jpg")
     if target.is_file():
         return target
+    if before_drawing is not None:
+        before_drawing()
     loaded = current_app.extensions["posterbooth.campaigns"].get(participation.campaign)
     data = make_thumbnail(loaded, source, card, fallback_id=participation.public_id)
     write_atomically(target, data)

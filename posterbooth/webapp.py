@@ -49,7 +49,19 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from posterbooth import campaigns, cli, devices, errors, events, extensions, i18n, security
     from posterbooth.providers import check_settings
-    from posterbooth.views import campaign, health, home, media, photos, reports, result, share, wechat
+    from posterbooth.views import (
+        campaign,
+        health,
+        home,
+        images,
+        media,
+        page_cache,
+        photos,
+        reports,
+        result,
+        share,
+        wechat,
+    )
 
     check_settings(settings)
     try:
@@ -71,8 +83,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
     events.init_app(app)
+    images.init_app(app)
+    page_cache.init_app(app)
     for blueprint in (home.bp, campaign.bp, result.bp, share.bp, media.bp, health.bp, wechat.bp, reports.bp,
-                      photos.bp):
+                      photos.bp, images.bp):
         app.register_blueprint(blueprint)
     _static_versions(app)
     if not _command_line_tool():
@@ -95,15 +109,17 @@ def _check_start(app: Flask, settings: Settings) -> None:
 
 def _static_versions(app: Flask) -> None:
     """Give static files a content hash for cache busting: ``static_url('app.css')``."""
-    from flask import url_for
+    from flask import request, url_for
 
-    versions: dict[str, str] = {}
+    urls: dict[tuple[str, str], str] = {}
 
     def static_url(filename: str) -> str:
-        if filename not in versions:
+        key = (request.script_root, filename)
+        if key not in urls:
             path = ROOT / "static" / filename
-            versions[filename] = hashlib.sha256(path.read_bytes()).hexdigest()[:10] if path.exists() else "0"
-        return url_for("static", filename=filename, v=versions[filename])
+            version = hashlib.sha256(path.read_bytes()).hexdigest()[:10] if path.exists() else "0"
+            urls[key] = url_for("static", filename=filename, v=version)
+        return urls[key]
 
     app.jinja_env.globals["static_url"] = static_url
 

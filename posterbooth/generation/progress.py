@@ -6,9 +6,8 @@ import time
 from dataclasses import dataclass
 
 import redis
-from rq import Queue, Worker
-from rq.exceptions import NoSuchJobError
-from rq.job import Job
+from rq import Queue
+from rq.worker_registration import WORKERS_BY_QUEUE_KEY
 
 from posterbooth.generation.circuit import read_state
 from posterbooth.generation.keys import durations_key, lease_key, line_key
@@ -79,17 +78,18 @@ def progress(
 
 
 def _queue_progress(queue: Queue, participation_id: int, started_at: float | None) -> Progress:
-    connection = queue.connection
-    duration = typical_duration(connection)
-    workers = max(1, Worker.count(queue=queue))
-    try:
-        job = Job.fetch(job_id_for(participation_id), connection=connection)
-        position = job.get_position()
-    except NoSuchJobError:
-        position = None
+    # One round trip: recent durations, the queue's workers, and the job's place in the queue (None once started).
+    pipe = queue.connection.pipeline(transaction=False)
+    pipe.lrange(durations_key(None), 0, DURATIONS_KEPT - 1)
+    pipe.scard(WORKERS_BY_QUEUE_KEY % queue.name)
+    pipe.lpos(queue.key, job_id_for(participation_id))
+    durations, worker_count, position = pipe.execute()
+    values = sorted(float(v) for v in durations)
+    duration = values[len(values) // 2] if values else DEFAULT_DURATION
+    workers = max(1, int(worker_count))
     if position is None:
         elapsed = time.time() - started_at if started_at else 0.0
         left = max(1.0, duration - elapsed)
         return Progress(ahead=0 if started_at else None, estimate_seconds=round(left), started=bool(started_at))
-    rounds = position // workers + 1
-    return Progress(ahead=position, estimate_seconds=round(rounds * duration), started=False)
+    rounds = int(position) // workers + 1
+    return Progress(ahead=int(position), estimate_seconds=round(rounds * duration), started=False)

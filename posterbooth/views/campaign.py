@@ -11,7 +11,6 @@ from flask import (
     abort,
     current_app,
     redirect,
-    render_template,
     request,
     send_file,
     url_for,
@@ -21,18 +20,18 @@ from flask_babel import gettext as _
 from posterbooth import events
 from posterbooth.answers import AnswerError, check_answer
 from posterbooth.campaigns import LoadedCampaign
-from posterbooth.devices import device_id
+from posterbooth.devices import device_id, returning_device
 from posterbooth.draft import STYLE_STEP, Draft, next_step, steps
 from posterbooth.errors import error_page
 from posterbooth.extensions import get_db, get_queue
 from posterbooth.i18n import ANSWER_MESSAGES, use_locale
-from posterbooth.participations import latest_for_device
-from posterbooth.qr import qr_png, qr_svg
+from posterbooth.participations import active_result_for_device
 from posterbooth.security import limiter
 from posterbooth.submit import Submission, submit
-from posterbooth.urls import campaign_url
 from posterbooth.views import campaign_or_404, public_base_url
 from posterbooth.views.drafts import finish_draft, get_draft, save_draft, submitted_public_id
+from posterbooth.views.images import qr_response
+from posterbooth.views.page_cache import landing_page
 from posterbooth.views.pages import closed_page, missing_step, render_question, render_style, step_url
 from posterbooth.views.photo_answers import draft_inputs, store_photo
 
@@ -66,16 +65,12 @@ def landing(slug: str) -> Any:
     events.record("landing_view", slug, ref=ref, channel=channel)
     if ref:
         events.record("referred_visit", slug, ref=ref, channel=channel)
-    if not request.args.get("again"):
-        latest = latest_for_device(get_db(), slug, device_id())
-        if latest is not None and latest.status in {"queued", "running", "done"}:
-            return redirect(url_for("result.show", public_id=latest.public_id))
-    campaign = loaded.definition
-    first = steps(loaded, {})[0]
-    return render_template(
-        "campaign/landing.html", loaded=loaded, campaign=campaign, open=loaded.is_open(),
-        started=loaded.has_started(), start_url=step_url(slug, first),
-    )
+    if not request.args.get("again") and returning_device():
+        # One indexed query, and none for a device seen for the first time: it cannot have a poster yet.
+        public_id = active_result_for_device(get_db(), slug, device_id())
+        if public_id is not None:
+            return redirect(url_for("result.show", public_id=public_id))
+    return landing_page(loaded, lambda: step_url(slug, steps(loaded, {})[0]))
 
 
 @bp.get("/<slug>/asset/<kind>")
@@ -90,26 +85,16 @@ def asset(slug: str, kind: str) -> Response:
     return send_file(path, max_age=24 * 3600)
 
 
-def _entry_url(slug: str) -> str:
-    return campaign_url(public_base_url(), slug, channel=request.args.get("ch", "")[:40])
-
-
 @bp.get("/<slug>/qr.png")
 def qr_code_png(slug: str) -> Response:
     """Return the campaign's print-ready entry QR code as PNG."""
-    campaign_or_404(slug)
-    response = Response(qr_png(_entry_url(slug)), mimetype="image/png")
-    response.headers["Content-Disposition"] = f'inline; filename="{slug}-qr.png"'
-    return response
+    return qr_response(slug, "png")
 
 
 @bp.get("/<slug>/qr.svg")
 def qr_code_svg(slug: str) -> Response:
     """Return the campaign's entry QR code as SVG, for print."""
-    campaign_or_404(slug)
-    response = Response(qr_svg(_entry_url(slug)), mimetype="image/svg+xml")
-    response.headers["Content-Disposition"] = f'inline; filename="{slug}-qr.svg"'
-    return response
+    return qr_response(slug, "svg")
 
 
 # --- questions ----------------------------------------------------------------------------------

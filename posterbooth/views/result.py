@@ -14,8 +14,8 @@ from posterbooth.draft import new_draft
 from posterbooth.extensions import get_db, get_queue
 from posterbooth.generation.progress import Progress, progress
 from posterbooth.i18n import FAILURE_MESSAGES, use_locale
-from posterbooth.models import Participation
-from posterbooth.participations import by_public_id
+from posterbooth.models import ACTIVE_STATUSES, Participation
+from posterbooth.participations import by_public_id, progress_fields
 from posterbooth.providers import concurrency
 from posterbooth.views import campaigns
 from posterbooth.views.drafts import save_draft
@@ -34,7 +34,8 @@ def _timestamp(value: datetime | None) -> float | None:
     return value.timestamp() if value is not None else None
 
 
-def _progress(participation: Participation) -> Progress | None:
+def _progress(participation: Participation | Any) -> Progress | None:
+    """Return the queue position of a participation (or of its progress fields)."""
     limit = concurrency(current_app.config["SETTINGS"], participation.provider)
     try:
         if limit is None:
@@ -71,10 +72,12 @@ def show(public_id: str) -> Any:
 @bp.get("/<public_id>/status.json")
 def status(public_id: str) -> Any:
     """Return the participation's status for the waiting page's polling script."""
-    participation = _participation(public_id)
-    data: dict[str, Any] = {"status": participation.status}
-    if participation.active:
-        info = _progress(participation)
+    fields = progress_fields(get_db(), public_id[:40])
+    if fields is None:
+        abort(404)
+    data: dict[str, Any] = {"status": fields.status}
+    if fields.status in ACTIVE_STATUSES:
+        info = _progress(fields)
         if info is not None:
             data.update(ahead=info.ahead, estimate_seconds=info.estimate_seconds, started=info.started,
                         paused=info.paused)

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, abort, current_app, make_response, redirect, render_template, send_file, url_for
+from cachetools import TTLCache
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 
 from posterbooth import events
 from posterbooth.campaigns import LoadedCampaign
@@ -13,6 +26,7 @@ from posterbooth.extensions import get_db
 from posterbooth.i18n import use_locale
 from posterbooth.models import Participation
 from posterbooth.participations import by_share_token
+from posterbooth.security import allow_image_draw
 from posterbooth.sharing import (
     JSSDK_URL,
     finish_page,
@@ -54,29 +68,60 @@ def _share_context(loaded: LoadedCampaign, participation: Participation) -> dict
     }
 
 
-@bp.get("/<token>")
-def show(token: str) -> Any:
-    """Show a shared poster, its personal line and a 'try it yourself' button, with a full link card."""
+@dataclass(frozen=True)
+class _SharePage:
+    html: str
+    slug: str
+    participation_id: int
+    referral_code: str
+
+
+#: Rendered share pages, kept briefly: a poster shared widely is looked up once per process every few seconds,
+#: and hiding one (moderation) reaches its share page within SHARE_PAGE_SECONDS.
+SHARE_PAGE_SECONDS = 10
+_pages: TTLCache[tuple[Any, ...], _SharePage] = TTLCache(maxsize=2048, ttl=SHARE_PAGE_SECONDS)
+_pages_lock = threading.Lock()
+
+
+def _render_share_page(token: str) -> _SharePage:
     loaded, participation = _shared(token)
     campaign = loaded.definition
     use_locale(campaign.locale)
     context = _share_context(loaded, participation)
-    events.record("share_view", campaign.slug, participation_id=participation.id,
-                  ref=participation.referral_code)
     try_url = url_for("campaign.landing", slug=campaign.slug, ref=participation.referral_code, again=1)
-    response = make_response(render_template(
+    html = render_template(
         "share/share.html", **context, try_url=try_url,
         page_url=context["links"]["page"], site_url=public_base_url(),
         logo_url=url_for("campaign.asset", slug=campaign.slug, kind="logo") if campaign.assets.logo else "",
-    ))
-    return finish_page(response, context["jssdk"])
+    )
+    return _SharePage(html, campaign.slug, participation.id, participation.referral_code)
+
+
+@bp.get("/<token>")
+def show(token: str) -> Any:
+    """Show a shared poster, its personal line and a 'try it yourself' button, with a full link card."""
+    jssdk = use_jssdk()
+    key = (id(current_app), token[:40], in_wechat(), jssdk, public_base_url(), request.script_root)
+    with _pages_lock:
+        page = _pages.get(key)
+    if page is None:
+        page = _render_share_page(token)
+        with _pages_lock:
+            _pages[key] = page
+    events.record("share_view", page.slug, participation_id=page.participation_id, ref=page.referral_code)
+    return finish_page(make_response(page.html), jssdk)
+
+
+def _allow_drawing() -> None:
+    if not allow_image_draw(current_app.config["IMAGE_RATE_LIMIT"]):
+        abort(429)
 
 
 @bp.get("/<token>/thumb.jpg")
 def thumbnail(token: str) -> Any:
     """Return the poster's labelled square thumbnail, the picture of WeChat's share card."""
     _loaded, participation = _shared(token)
-    path = thumbnail_path(MediaStore(current_app.config["MEDIA_DIR"]), participation)
+    path = thumbnail_path(MediaStore(current_app.config["MEDIA_DIR"]), participation, _allow_drawing)
     if path is None:
         abort(404)
     response = send_file(path, mimetype="image/jpeg", max_age=24 * 3600, conditional=True)
