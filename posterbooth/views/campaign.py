@@ -34,6 +34,7 @@ from posterbooth.qr import qr_png, qr_svg
 from posterbooth.queue import enqueue_generation, get_queue
 from posterbooth.security import limiter
 from posterbooth.views import campaign_or_404, public_base_url
+from posterbooth.views.paused import campaign_paused, paused_page
 from posterbooth.views.photos import draft_inputs, photo_context, store_photo, stored_photo
 
 log = logging.getLogger(__name__)
@@ -122,7 +123,7 @@ def landing(slug: str) -> Any:
     first = _steps(loaded, {})[0]
     return render_template(
         "campaign/landing.html", loaded=loaded, campaign=campaign, open=loaded.is_open(),
-        started=loaded.has_started(), start_url=_step_url(slug, first),
+        started=loaded.has_started(), start_url=_step_url(slug, first), paused=campaign_paused(slug),
     )
 
 
@@ -185,6 +186,8 @@ def _render_question(loaded: LoadedCampaign, draft: dict[str, Any], question_id:
 def _guard(loaded: LoadedCampaign) -> Any:
     if not loaded.is_open():
         return _closed_page(loaded)
+    if campaign_paused(loaded.slug):
+        return paused_page(loaded)
     return None
 
 
@@ -246,6 +249,7 @@ def answer(slug: str, question_id: str) -> Any:
         if problem is not None:
             return _render_question(loaded, draft, question_id, error=problem, status=422)
         _save_draft(slug, draft)
+        events.record("answer", slug, ref=draft.get("ref", ""), channel=draft.get("ch", ""), step=question_id)
         return _advance(loaded, draft, question_id)
     try:
         value = parse_answer(question, request.form.getlist("answer"))
@@ -259,6 +263,7 @@ def answer(slug: str, question_id: str) -> Any:
         return _render_question(loaded, draft, question_id, error=_answer_message(exc), status=422, typed=typed)
     draft["answers"][question_id] = value
     _save_draft(slug, draft)
+    events.record("answer", slug, ref=draft.get("ref", ""), channel=draft.get("ch", ""), step=question_id)
     return _advance(loaded, draft, question_id)
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
 
 from posterbooth import events
 from posterbooth.campaigns import LoadedCampaign
 from posterbooth.db import get_db
 from posterbooth.devices import device_id
-from posterbooth.i18n import use_locale
+from posterbooth.errors import error_page
+from posterbooth.i18n import FAILURE_MESSAGES, use_locale
 from posterbooth.models import Participation
 from posterbooth.participations import by_share_token
 from posterbooth.sharing import (
@@ -28,13 +30,19 @@ from posterbooth.views import campaigns, public_base_url
 bp = Blueprint("share", __name__, url_prefix="/s")
 
 
-def _shared(token: str) -> tuple[LoadedCampaign, Participation]:
+def _shared(token: str, page: bool = False) -> tuple[LoadedCampaign, Participation]:
     participation = by_share_token(get_db(), token[:40])
-    if participation is None or participation.status != "done" or participation.hidden:
+    if participation is None or participation.status != "done":
         abort(404)
     loaded = campaigns().get(participation.campaign)
     if loaded is None:
         abort(404)
+    if participation.hidden:
+        if not page:
+            abort(404)
+        use_locale(loaded.definition.locale)
+        abort(make_response(error_page(410, _("This poster was removed"), FAILURE_MESSAGES[
+            "expired" if participation.poster_deleted_at else "removed"])))
     return loaded, participation
 
 
@@ -57,7 +65,7 @@ def _share_context(loaded: LoadedCampaign, participation: Participation) -> dict
 @bp.get("/<token>")
 def show(token: str) -> Any:
     """Show a shared poster, its personal line and a 'try it yourself' button, with a full link card."""
-    loaded, participation = _shared(token)
+    loaded, participation = _shared(token, page=True)
     campaign = loaded.definition
     use_locale(campaign.locale)
     context = _share_context(loaded, participation)
