@@ -198,7 +198,7 @@ def test_hide_and_restore(console_app):
     share = attendee.get(f"/s/{token}")
     html = share.get_data(as_text=True)
     assert share.status_code == 410
-    assert "已被主办方删除" in html or "removed" in html
+    assert "这张海报已被主办方移除" in html
     assert 'property="og:image"' not in html and "thumb.jpg" not in html
     for url in (poster_url, card_url, f"/s/{token}/thumb.jpg"):
         assert attendee.get(url).status_code == 404, url
