@@ -236,7 +236,7 @@ def test_pause_and_resume(console_app):
     other = create_app({"TESTING": True})
     assert other.test_client().get("/c/spring-outing/q/scenery").status_code == 503
     other.extensions["posterbooth.db"].dispose()
-    overview = client.get("/admin/c/spring-outing.json") if False else client.get("/admin/c/spring-outing/overview.json")
+    overview = client.get("/admin/c/spring-outing/overview.json")
     assert overview.get_json()["state"] == "paused"
     assert client.post("/admin/c/spring-outing/resume",
                        data={"csrf_token": csrf(client, "/admin/")}).status_code == 303
