@@ -36,6 +36,11 @@ def _http_error(exc: HTTPException) -> tuple[str, int]:
     return error_page(status, title, message)
 
 
+def http_error(exc: HTTPException) -> tuple[str, int]:
+    """Render the friendly page of an HTTP error (for blueprints with handlers of their own)."""
+    return _http_error(exc)
+
+
 def _csrf_error(exc: CSRFError) -> tuple[str, int]:
     return error_page(
         400, _("This page has expired"),

@@ -429,3 +429,27 @@ def test_operators_command_line(console_app):
     assert runner.invoke(args=["operators", "remove", "lee"]).exit_code != 0
     actions = [a for o, a in audit_actions(console_app) if o == "(shell)"]
     assert actions == ["operator_add", "operator_password", "operator_remove"]
+
+
+def test_console_speaks_english_or_chinese(console_app):
+    client = console_app.test_client()
+    login(client, "vic", "vic-password-1")
+    assert "活动列表" in client.get("/admin/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert client.get("/admin/lang/en?next=/admin/").headers["Location"] == "/admin/"
+    html = client.get("/admin/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "Campaigns" in html and 'lang="en"' in html
+    assert client.get("/admin/lang/zh?next=https://evil.example/").headers["Location"] == "/admin/"
+    missing = client.get("/admin/c/no-such-campaign")
+    assert missing.status_code == 404 and "admin/console.css" in missing.get_data(as_text=True)
+
+
+def test_a_poster_still_being_made_cannot_be_hidden(console_app):
+    attendee = console_app.test_client()
+    public_id = complete(attendee, "spring-outing", SPRING).rsplit("/", 1)[-1]
+    with console_app.extensions["posterbooth.db"].session() as session:
+        token = session.scalar(select(Participation.share_token).where(Participation.public_id == public_id))
+    client = console_app.test_client()
+    login(client, "mia", "mia-password-1")
+    response = client.post(f"/admin/p/{token}/hide", data={"csrf_token": csrf(client, "/admin/")})
+    assert response.status_code == 409
+    assert [a for _o, a in audit_actions(console_app) if a == "hide"] == []

@@ -11,13 +11,15 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, g, jsonify, redirect, request, session, url_for
+from flask import Blueprint, Flask, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from posterbooth.console.accounts import OperatorInfo, audit, load
 from posterbooth.db import get_db
-from posterbooth.errors import error_page
+from posterbooth.errors import http_error as error_response
 from posterbooth.i18n import LOCALES
 
 login_manager = LoginManager()
@@ -86,11 +88,29 @@ def no_store(response: Any) -> Any:
     return response
 
 
+def console_error(status: int, title: str, message: str, back_url: str | None = None) -> tuple[str, int]:
+    """Render an error in the console's own layout."""
+    return render_template("admin/error.html", status=status, title=title, message=message,
+                           back_url=back_url), status
+
+
+def _http_error(exc: HTTPException) -> Any:
+    if isinstance(exc, CSRFError):
+        return console_error(400, _("This page has expired"),
+                             _("Your session ran out or cookies are blocked. Please go back, reload the page and "
+                               "try again."))
+    if exc.code == 404:
+        return console_error(404, _("Page not found"), _("This page does not exist. Check the link or scan the "
+                                                          "QR code again."))
+    return error_response(exc)
+
+
 def console_blueprint(name: str) -> Blueprint:
-    """Return a console blueprint under /admin: the operator's language, never cached."""
+    """Return a console blueprint under /admin: the operator's language, console error pages, never cached."""
     blueprint = Blueprint(name, __name__, url_prefix="/admin")
     blueprint.before_request(console_locale)
     blueprint.after_request(no_store)
+    blueprint.register_error_handler(HTTPException, _http_error)
     return blueprint
 
 
@@ -114,7 +134,7 @@ def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
         if not current_user.is_admin:
-            return error_page(403, _("Not allowed"), _("Your account can look but not act. Ask an admin."))
+            return console_error(403, _("Not allowed"), _("Your account can look but not act. Ask an admin."))
         return view(*args, **kwargs)
 
     return wrapped

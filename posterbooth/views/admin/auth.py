@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import time
 from typing import Any
 
@@ -16,6 +17,8 @@ from posterbooth.db import get_db
 from posterbooth.i18n import LOCALES
 from posterbooth.security import limiter
 from posterbooth.views.admin import ConsoleUser, bootstrap_key, console_blueprint, operator_required, safe_next
+
+log = logging.getLogger(__name__)
 
 bp = console_blueprint("admin_auth")
 
@@ -33,8 +36,26 @@ def _check(username: str, password: str) -> OperatorInfo | None:
     return verify(get_db(), username, password)
 
 
+def _allowed(item: Any, *keys: str) -> bool:
+    try:
+        return bool(limiter.limiter.test(item, *keys))
+    except Exception:  # noqa: BLE001 - the limiter's storage (Redis) is down: do not lock everyone out
+        log.warning("login throttle unavailable; allowing the attempt")
+        return True
+
+
+def _hit(item: Any, *keys: str) -> None:
+    try:
+        limiter.limiter.hit(item, *keys)
+    except Exception:  # noqa: BLE001 - see _allowed
+        log.warning("login throttle unavailable; the failed attempt is not counted")
+
+
 def _minutes_left(item: Any, *keys: str) -> int:
-    reset, _remaining = limiter.limiter.get_window_stats(item, *keys)
+    try:
+        reset, _remaining = limiter.limiter.get_window_stats(item, *keys)
+    except Exception:  # noqa: BLE001 - see _allowed
+        return 15
     return max(1, round((reset - time.time()) / 60))
 
 
@@ -55,19 +76,22 @@ def login() -> Any:
     address = request.remote_addr or "-"
     if not username or not password:
         return _login_page(_("Enter your name and password."), 422, username)
-    if not limiter.limiter.test(ACCOUNT_LIMIT, "console-login-account", username.lower()):
+    if not _allowed(ACCOUNT_LIMIT, "console-login-account", username.lower()):
         minutes = _minutes_left(ACCOUNT_LIMIT, "console-login-account", username.lower())
         return _login_page(_("This account is locked after too many failed sign-ins. "
                              "Try again in %(minutes)d minutes.", minutes=minutes), 429, username)
-    if not limiter.limiter.test(ADDRESS_LIMIT, "console-login-address", address):
+    if not _allowed(ADDRESS_LIMIT, "console-login-address", address):
         return _login_page(_("Too many failed sign-ins from your network. Try again in %(minutes)d minutes.",
                              minutes=_minutes_left(ADDRESS_LIMIT, "console-login-address", address)), 429, username)
     info = _check(username, password)
     if info is None:
-        limiter.limiter.hit(ACCOUNT_LIMIT, "console-login-account", username.lower())
-        limiter.limiter.hit(ADDRESS_LIMIT, "console-login-address", address)
+        _hit(ACCOUNT_LIMIT, "console-login-account", username.lower())
+        _hit(ADDRESS_LIMIT, "console-login-address", address)
         return _login_page(_("Wrong name or password."), 401, username)
-    limiter.limiter.clear(ACCOUNT_LIMIT, "console-login-account", username.lower())
+    try:
+        limiter.limiter.clear(ACCOUNT_LIMIT, "console-login-account", username.lower())
+    except Exception:  # noqa: BLE001 - see _allowed
+        log.warning("login throttle unavailable; the account's failures are not cleared")
     login_user(ConsoleUser(info))
     audit(get_db(), info.username, "login")
     return redirect(safe_next(url_for("admin_dashboard.index")), code=303)

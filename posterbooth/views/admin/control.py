@@ -12,6 +12,7 @@ from posterbooth.console.controls import set_paused
 from posterbooth.console.export import export_rows
 from posterbooth.db import get_db
 from posterbooth.views.admin import admin_required, campaign_or_404, console_blueprint, record, safe_next
+from posterbooth.views.admin.dashboard import forget_overview
 
 bp = console_blueprint("admin_control")
 
@@ -20,6 +21,7 @@ def _switch(slug: str, paused: bool) -> Any:
     campaign_or_404(slug)
     set_paused(get_db(), current_app.extensions.get("posterbooth.redis"), slug, paused, current_user.username)
     record("pause" if paused else "resume", campaign=slug)
+    forget_overview(slug)
     return redirect(safe_next(url_for("admin_dashboard.campaign", slug=slug)), code=303)
 
 

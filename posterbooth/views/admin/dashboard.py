@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +21,13 @@ bp = console_blueprint("admin_dashboard")
 
 #: How often the overview's script asks for fresh numbers (seconds).
 POLL_SECONDS = 5
+#: Several operators polling one campaign share one computation per this many seconds (per process).
+CACHE_SECONDS = 3.0
+_cache_lock = threading.Lock()
+
+
+def _cache() -> dict[tuple[str, str, str | None], tuple[float, dict[str, Any]]]:
+    return current_app.extensions.setdefault("posterbooth.console_cache", {})
 
 
 def _redis() -> Any:
@@ -66,10 +75,29 @@ def _overview_data(slug: str) -> tuple[Any, dict[str, Any]]:
         time_range = "all"
     channel = request.args.get("ch")
     channel = channel[:40] if channel is not None and channel != "*" else None
+    key = (slug, time_range, channel)
+    now = time.monotonic()
+    with _cache_lock:
+        cached = _cache().get(key)
+    if cached is not None and now - cached[0] < CACHE_SECONDS:
+        return loaded, cached[1]
     flush_now()
     data = overview(get_db(), _redis(), loaded, paused=is_paused(get_db(), _redis(), slug),
                     default_provider=current_app.config["IMAGE_PROVIDER"], time_range=time_range, channel=channel)
+    with _cache_lock:
+        cache = _cache()
+        if len(cache) > 200:
+            cache.clear()
+        cache[key] = (now, data)
     return loaded, data
+
+
+def forget_overview(slug: str) -> None:
+    """Drop the cached overview of a campaign (after an operator changed it)."""
+    with _cache_lock:
+        cache = _cache()
+        for key in [k for k in cache if k[0] == slug]:
+            cache.pop(key, None)
 
 
 @bp.get("/")

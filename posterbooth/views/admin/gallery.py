@@ -13,13 +13,13 @@ from sqlalchemy import func, select
 from posterbooth.console.accounts import audit_entries
 from posterbooth.console.takedown import can_restore, hide, restore
 from posterbooth.db import get_db
-from posterbooth.errors import error_page
 from posterbooth.models import Participation
 from posterbooth.storage import MediaStore
 from posterbooth.views.admin import (
     admin_required,
     campaign_or_404,
     console_blueprint,
+    console_error,
     operator_required,
     record,
     safe_next,
@@ -115,6 +115,10 @@ def photo(token: str, name: str) -> Any:
 def hide_poster(token: str) -> Any:
     """Take a poster down: its share page says removed, its files answer 404."""
     item = _by_token(token)
+    if item.active:
+        return console_error(409, _("This poster is still being made"),
+                             _("Wait until it is finished, then hide it."),
+                             back_url=url_for("admin_gallery.participation", token=token))
     hide(get_db(), Path(current_app.config["MEDIA_DIR"]), token)
     record("hide", campaign=item.campaign, target=item.share_token, detail=request.form.get("reason", "")[:200])
     return redirect(safe_next(url_for("admin_gallery.participation", token=token)), code=303)
@@ -126,9 +130,9 @@ def restore_poster(token: str) -> Any:
     """Put a hidden poster back while its files still exist."""
     item = _by_token(token)
     if restore(get_db(), Path(current_app.config["MEDIA_DIR"]), token) is None:
-        return error_page(409, _("This poster cannot be restored"),
-                          _("It is not hidden, or its files were deleted when the storage period ended."),
-                          back_url=url_for("admin_gallery.participation", token=token))
+        return console_error(409, _("This poster cannot be restored"),
+                             _("It is not hidden, or its files were deleted when the storage period ended."),
+                             back_url=url_for("admin_gallery.participation", token=token))
     record("restore", campaign=item.campaign, target=item.share_token)
     return redirect(safe_next(url_for("admin_gallery.participation", token=token)), code=303)
 
