@@ -453,3 +453,18 @@ def test_a_poster_still_being_made_cannot_be_hidden(console_app):
     response = client.post(f"/admin/p/{token}/hide", data={"csrf_token": csrf(client, "/admin/")})
     assert response.status_code == 409
     assert [a for _o, a in audit_actions(console_app) if a == "hide"] == []
+
+
+def test_pause_switch_survives_a_flushed_redis(console_app, redis_conn):
+    from posterbooth.console.controls import CONTROLS_KEY, is_paused, set_paused
+
+    db = console_app.extensions["posterbooth.db"]
+    set_paused(db, redis_conn, "spring-outing", True, "mia")
+    redis_conn.delete(CONTROLS_KEY)  # Redis lost its copy: the database still knows
+    other = type(redis_conn).from_url(console_app.config["REDIS_URL"])
+    try:
+        assert is_paused(db, other, "spring-outing") is True
+        assert redis_conn.hget(CONTROLS_KEY, "spring-outing") == b"1"  # and Redis has it again
+        assert is_paused(db, None, "spring-outing") is True  # no Redis at all: the database answers
+    finally:
+        other.close()
