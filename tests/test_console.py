@@ -468,3 +468,28 @@ def test_pause_switch_survives_a_flushed_redis(console_app, redis_conn):
         assert is_paused(db, None, "spring-outing") is True  # no Redis at all: the database answers
     finally:
         other.close()
+
+
+def test_uploaded_photos_only_to_admins_and_only_while_they_exist(console_app):
+    attendee = console_app.test_client()
+    participation = make_poster(console_app, attendee)
+    media = Path(console_app.config["MEDIA_DIR"])
+    photo = media / "uploads" / "zz" / "photo.jpg"
+    photo.parent.mkdir(parents=True, exist_ok=True)
+    photo.write_bytes((media / participation.poster_path).read_bytes())
+    with console_app.extensions["posterbooth.db"].session() as session:
+        session.get(Participation, participation.id).inputs = {"photo": "uploads/zz/photo.jpg"}
+    token = participation.share_token
+    viewer = console_app.test_client()
+    login(viewer, "vic", "vic-password-1")
+    page = viewer.get(f"/admin/p/{token}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Only admins can see uploaded photos." in page and f"/admin/p/{token}/photo/" not in page
+    assert viewer.get(f"/admin/p/{token}/photo/photo").status_code == 403
+    admin = console_app.test_client()
+    login(admin, "mia", "mia-password-1")
+    assert f"/admin/p/{token}/photo/photo" in admin.get(f"/admin/p/{token}").get_data(as_text=True)
+    assert admin.get(f"/admin/p/{token}/photo/photo").status_code == 200
+    assert attendee.get("/media/uploads/zz/photo.jpg").status_code == 404
+    photo.unlink()  # deleted by the attendee or the retention job
+    assert f"/admin/p/{token}/photo/" not in admin.get(f"/admin/p/{token}").get_data(as_text=True)
+    assert admin.get(f"/admin/p/{token}/photo/photo").status_code == 404
