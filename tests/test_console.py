@@ -401,9 +401,19 @@ def test_channels_qr_codes_and_print_page(console_app):
 
 def test_attendee_pages_carry_nothing_of_the_console(console_app):
     attendee = console_app.test_client()
-    for path in ("/c/spring-outing", "/c/spring-outing/q/scenery"):
+    participation = make_poster(console_app, attendee)
+    for path in ("/c/spring-outing?again=1", "/c/spring-outing/q/scenery", f"/s/{participation.share_token}"):
         html = attendee.get(path).get_data(as_text=True)
         assert "admin/" not in html and "console" not in html, path
+    # The console's sign-in machinery reads no session on other pages: no "Vary: Cookie" that would keep the
+    # immutable media files out of shared caches (a browser without a session, as a CDN's fetch would be).
+    fresh = console_app.test_client()
+    for path in (f"/media/{participation.poster_path}", "/static/app.css", "/c/spring-outing/asset/cover",
+                 f"/s/{participation.share_token}/thumb.jpg"):
+        response = fresh.get(path)
+        assert response.status_code == 200, path
+        assert "Cookie" not in response.headers.get("Vary", ""), path
+        assert "Set-Cookie" not in response.headers, path
 
 
 def test_operators_command_line(console_app):

@@ -111,6 +111,7 @@ def console_blueprint(name: str) -> Blueprint:
     blueprint.before_request(console_locale)
     blueprint.after_request(no_store)
     blueprint.register_error_handler(HTTPException, _http_error)
+    blueprint.context_processor(lambda: {"current_user": current_user})
     return blueprint
 
 
@@ -165,7 +166,10 @@ def init_app(app: Flask) -> None:
     """Attach Flask-Login and register the console's blueprints and CLI."""
     from posterbooth.views.admin import auth, channels, control, dashboard, gallery
 
-    login_manager.init_app(app)
+    # Not login_manager.init_app(): its after-request hook and context processor read the session on every
+    # response, which adds "Vary: Cookie" to attendee pages and to the immutable media files. Sessions are
+    # only looked at on console pages (and the JSON reports); there are no "remember me" cookies.
+    app.login_manager = login_manager  # type: ignore[attr-defined]
     for module in (auth, dashboard, gallery, control, channels):
         app.register_blueprint(module.bp)
     from posterbooth.views.admin.cli import operators_cli
