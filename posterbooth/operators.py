@@ -28,14 +28,13 @@ def _console_operator() -> bool:
     """Return True for a signed-in console operator, or Basic credentials of an operator account."""
     from flask_login import current_user
 
-    from posterbooth.console.accounts import verify
-    from posterbooth.db import get_db
+    from posterbooth.views.admin.auth import basic_operator
 
     if current_user.is_authenticated:
         return True
     auth = request.authorization
     return bool(auth is not None and auth.type == "basic" and auth.username and auth.password
-                and verify(get_db(), auth.username, auth.password) is not None)
+                and basic_operator(auth.username, auth.password))
 
 
 def _any_operator_account() -> bool:

@@ -503,3 +503,21 @@ def test_uploaded_photos_only_to_admins_and_only_while_they_exist(console_app):
     photo.unlink()  # deleted by the attendee or the retention job
     assert f"/admin/p/{token}/photo/" not in admin.get(f"/admin/p/{token}").get_data(as_text=True)
     assert admin.get(f"/admin/p/{token}/photo/photo").status_code == 404
+
+
+def test_basic_auth_of_operator_accounts_is_throttled_too(console_app):
+    client = console_app.test_client()
+    for _ in range(5):
+        assert client.get("/admin/c/spring-outing/funnel.json", auth=("mia", "wrong-password-x")).status_code == 401
+    # Locked now, even with the right password; the form says why.
+    assert client.get("/admin/c/spring-outing/funnel.json", auth=("mia", "mia-password-1")).status_code == 401
+    locked = login(client, "mia", "mia-password-1")
+    assert locked.status_code == 429
+
+
+def test_overview_ignores_odd_query_parameters(console_app):
+    client = console_app.test_client()
+    login(client, "mia", "mia-password-1")
+    response = client.get("/admin/c/spring-outing?slug=x&range=nope&ch=*&page=-1")
+    assert response.status_code == 200
+    assert 'data-poll="/admin/c/spring-outing/overview.json?range=all&amp;ch=*"' in response.get_data(as_text=True)

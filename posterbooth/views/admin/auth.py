@@ -64,6 +64,19 @@ def _login_page(error: str = "", status: int = 200, username: str = "") -> tuple
                            next=safe_next("")), status
 
 
+def basic_operator(username: str, password: str) -> bool:
+    """Check HTTP Basic credentials of an operator account, throttled like the sign-in form."""
+    username, address = username.strip()[:64], request.remote_addr or "-"
+    if not _allowed(ACCOUNT_LIMIT, "console-login-account", username.lower()) or not _allowed(
+            ADDRESS_LIMIT, "console-login-address", address):
+        return False
+    if verify(get_db(), username, password[:256]) is not None:
+        return True
+    _hit(ACCOUNT_LIMIT, "console-login-account", username.lower())
+    _hit(ADDRESS_LIMIT, "console-login-address", address)
+    return False
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     """Show the sign-in form; sign the operator in, or say why not."""

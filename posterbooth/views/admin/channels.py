@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from posterbooth.db import get_db
 from posterbooth.models import Channel
@@ -63,8 +64,11 @@ def create(slug: str) -> Any:
         return _page(slug, _("Use 1 to 40 lowercase letters, digits, - or _ for the code."), 422, form)
     if any(c.code == code for c in _channels(slug)):
         return _page(slug, _("This campaign has a channel with that code already."), 422, form)
-    with get_db().session() as session:
-        session.add(Channel(campaign=slug, code=code, caption=caption, created_by=current_username()))
+    try:
+        with get_db().session() as session:
+            session.add(Channel(campaign=slug, code=code, caption=caption, created_by=current_username()))
+    except IntegrityError:  # created by someone else a moment ago
+        return _page(slug, _("This campaign has a channel with that code already."), 422, form)
     record("channel_add", campaign=slug, target=code, detail=caption)
     return redirect(url_for("admin_channels.channels", slug=slug), code=303)
 

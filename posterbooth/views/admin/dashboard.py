@@ -7,7 +7,7 @@ import time
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 
 from posterbooth.console import charts, stats
@@ -115,8 +115,10 @@ def index() -> Any:
 def campaign(slug: str) -> Any:
     """Show a campaign's live overview (refreshed by a small script, complete without it)."""
     loaded, data = _overview_data(slug)
+    poll_url = url_for("admin_dashboard.campaign_json", slug=slug, range=data["range"],
+                       ch="*" if data["channel"] is None else data["channel"])
     return render_template("admin/overview.html", loaded=loaded, o=data, charts=_charts(data, loaded),
-                           ranges=list(stats.RANGES), poll=POLL_SECONDS, step_label=step_label)
+                           ranges=list(stats.RANGES), poll=POLL_SECONDS, poll_url=poll_url, step_label=step_label)
 
 
 @bp.get("/c/<slug>/overview.json")
