@@ -31,6 +31,7 @@ def _messages() -> dict[int, tuple[str, str]]:
 
 
 def http_error(exc: HTTPException) -> tuple[str, int]:
+    """Render the friendly page of an HTTP error (also for blueprints with handlers of their own)."""
     status = exc.code or 500
     title, message = _messages().get(status, _messages()[400 if status < 500 else 500])
     return error_page(status, title, message)

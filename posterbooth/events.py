@@ -45,28 +45,31 @@ MAXLEN = 1_000_000
 BATCH = 500
 CLAIM_IDLE_MS = 60_000
 
-_FIELDS = ("kind", "campaign", "device", "participation", "ref", "channel")
+_FIELDS = ("kind", "campaign", "device", "participation", "ref", "channel", "step")
 
 
 def _entry(kind: str, campaign: str, device_id: str, participation_id: int | None, ref: str,
-           channel: str) -> dict[str, str]:
+           channel: str, step: str = "") -> dict[str, str]:
     if kind not in EVENT_KINDS:
         raise ValueError(f"unknown event kind {kind!r}")
-    return {
+    entry = {
         "kind": kind, "campaign": campaign[:64], "device": device_id[:64],
         "participation": "" if participation_id is None else str(participation_id),
         "ref": ref[:16], "channel": channel[:40],
     }
+    if step:
+        entry["step"] = step[:40]
+    return entry
 
 
 def record(kind: str, campaign: str, *, participation_id: int | None = None, ref: str = "",
-           channel: str = "") -> None:
+           channel: str = "", step: str = "") -> None:
     """Note an event of this request; it reaches Redis after the response has been sent."""
     from posterbooth.devices import device_id
 
     if not has_request_context():
         raise RuntimeError("events.record() needs a request; use events.emit() elsewhere")
-    entry = _entry(kind, campaign, device_id(), participation_id, ref, channel)
+    entry = _entry(kind, campaign, device_id(), participation_id, ref, channel, step)
     pending: list[dict[str, str]] | None = g.get("pb_events")
     if pending is None:
         pending = g.pb_events = []
@@ -208,6 +211,7 @@ def _row(entry_id: str, fields: dict[Any, Any]) -> dict[str, Any]:
         "ref_code": data.get("ref", "")[:16],
         "referrer_id": None,
         "channel": data.get("channel", "")[:40],
+        "step": data.get("step", "")[:40],
         "created_at": datetime.fromtimestamp(millis / 1000, UTC),
     }
 

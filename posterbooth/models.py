@@ -115,7 +115,7 @@ class Participation(Base):
         return self.status in ACTIVE_STATUSES
 
 
-EVENT_KINDS = ("landing_view", "start", "submit", "done", "share_view", "referred_visit")
+EVENT_KINDS = ("landing_view", "start", "answer", "submit", "done", "share_view", "referred_visit")
 
 
 class Event(Base):
@@ -134,6 +134,66 @@ class Event(Base):
     ref_code: Mapped[str] = mapped_column(String(16), default="")
     referrer_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     channel: Mapped[str] = mapped_column(String(40), default="")
+    #: The question of an ``answer`` event (the funnel's per-question steps); empty for other kinds.
+    step: Mapped[str] = mapped_column(String(40), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (Index("ix_events_campaign_kind_created", "campaign", "kind", "created_at"),)
+
+
+OPERATOR_ROLES = ("admin", "viewer")
+
+
+class Operator(Base):
+    """A person who may open the marketer console: an admin acts, a viewer only looks."""
+
+    __tablename__ = "operators"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    #: A werkzeug.security hash (scrypt); never the password itself.
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(12), default="viewer")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: Bumped on a password change: sessions of the old password end.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AuditEntry(Base):
+    """One operator action (hide, restore, pause, resume, export, account change): who, what, when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    operator: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    campaign: Mapped[str] = mapped_column(String(64), default="", index=True)
+    target: Mapped[str] = mapped_column(String(120), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class CampaignControl(Base):
+    """An operator's switch on a campaign: paused or not (the campaign file holds everything else)."""
+
+    __tablename__ = "campaign_controls"
+
+    campaign: Mapped[str] = mapped_column(String(64), primary_key=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    changed_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Channel(Base):
+    """An entry channel of a campaign (a booth, a flyer...): its QR code carries ``?ch=<code>``."""
+
+    __tablename__ = "channels"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign: Mapped[str] = mapped_column(String(64), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    caption: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+
+    __table_args__ = (Index("ux_channels_campaign_code", "campaign", "code", unique=True),)

@@ -1,4 +1,5 @@
-"""Operator access: HTTP Basic with ADMIN_USERNAME/ADMIN_PASSWORD; operator pages are off without a password."""
+"""Operator access to the JSON reports: a console session, or HTTP Basic (ADMIN_USERNAME/ADMIN_PASSWORD or an
+operator account); they answer 404 while there is no password and no account."""
 
 from __future__ import annotations
 
@@ -23,14 +24,38 @@ def is_operator() -> bool:
     return username_ok and password_ok
 
 
+def _console_operator() -> bool:
+    """Return True for a signed-in console operator, or Basic credentials of an operator account."""
+    from flask_login import current_user
+
+    from posterbooth.views.admin.auth import basic_operator
+
+    if current_user.is_authenticated:
+        return True
+    auth = request.authorization
+    return bool(auth is not None and auth.type == "basic" and auth.username and auth.password
+                and basic_operator(auth.username, auth.password))
+
+
+def _any_operator_account() -> bool:
+    from sqlalchemy import func, select
+
+    from posterbooth.extensions import get_db
+    from posterbooth.models import Operator
+
+    with get_db().session() as session:
+        return bool(session.scalar(select(func.count(Operator.id))))
+
+
 def operator_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """Answer 404 while ADMIN_PASSWORD is unset, 401 without the right credentials, else run the view."""
 
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not current_app.config.get("ADMIN_PASSWORD"):
+        allowed = is_operator() or _console_operator()
+        if not allowed and not current_app.config.get("ADMIN_PASSWORD") and not _any_operator_account():
             abort(404)
-        if not is_operator():
+        if not allowed:
             response = Response("Operator login required.\n", 401, mimetype="text/plain")
             response.headers["WWW-Authenticate"] = f'Basic realm="{REALM}", charset="UTF-8"'
             response.headers["Cache-Control"] = "no-store"

@@ -38,8 +38,11 @@ def _no_limit_applies() -> bool:
     return cache[endpoint]
 
 def allow_image_draw(rate: str) -> bool:
-    """Count one image drawn for this device against ``rate``; return False when it is over the limit."""
-    return limiter.limiter.hit(parse_limit(rate), "posterbooth-image-draws", _rate_key())
+    """Count one image drawn for this address against ``rate``; return False when it is over the limit.
+
+    Keyed by address alone: images are public and cached, so a draw needs no device (and sets no cookie).
+    """
+    return limiter.limiter.hit(parse_limit(rate), "posterbooth-image-draws", request.remote_addr or "")
 
 
 CSP = (

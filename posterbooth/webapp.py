@@ -88,6 +88,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in (home.bp, campaign.bp, result.bp, share.bp, media.bp, health.bp, wechat.bp, reports.bp,
                       photos.bp, images.bp):
         app.register_blueprint(blueprint)
+    from posterbooth.views import admin
+
+    admin.init_app(app)
     _static_versions(app)
     if not _command_line_tool():
         _check_start(app, settings)

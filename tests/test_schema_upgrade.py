@@ -11,6 +11,8 @@ from posterbooth.migrate import BASELINE, current, head, pending, upgrade
 from posterbooth.models import Base, Participation
 
 ADDED_LATER = ("provider_submissions", "retries", "inputs", "inputs_deleted_at", "poster_deleted_at")
+#: Columns later revisions add to the events table (0002: the console's answer steps).
+EVENT_COLUMNS_ADDED_LATER = ("step",)
 
 
 def test_the_migrations_build_exactly_the_tables_the_models_describe(database_url):
@@ -24,10 +26,13 @@ def test_the_migrations_build_exactly_the_tables_the_models_describe(database_ur
 
 def test_a_database_made_before_migrations_is_adopted_and_keeps_its_rows(database_url):
     old = Database(database_url)
-    Base.metadata.create_all(old.engine)  # what Posterbooth 0.1 did at start-up
+    # What Posterbooth 0.1 did at start-up: its two tables, the newest of its columns added later still missing.
+    Base.metadata.create_all(old.engine, tables=[Base.metadata.tables["participations"], Base.metadata.tables["events"]])
     with old.engine.begin() as connection:
         for name in ADDED_LATER:
             connection.execute(text(f'ALTER TABLE participations DROP COLUMN "{name}"'))
+        for name in EVENT_COLUMNS_ADDED_LATER:
+            connection.execute(text(f'ALTER TABLE events DROP COLUMN "{name}"'))
         connection.execute(text(
             "INSERT INTO participations (public_id, share_token, referral_code, submission_key, campaign, device_id,"
             " locale, answers, outcome, style, prompt, negative_prompt, seed, provider, provider_model,"

@@ -176,7 +176,7 @@ def test_unknown_unfinished_and_hidden_posters_have_no_share_page(app, client, r
     run_worker()
     with app.extensions["posterbooth.db"].session() as session:
         session.get(Participation, queued.id).hidden = True
-    assert client.get(f"/s/{queued.share_token}").status_code == 404
+    assert client.get(f"/s/{queued.share_token}").status_code == 410  # a friendly "removed" page
     assert client.get(f"/s/{queued.share_token}/thumb.jpg").status_code == 404
 
 

@@ -33,6 +33,7 @@ from posterbooth.views.drafts import finish_draft, get_draft, save_draft, submit
 from posterbooth.views.images import qr_response
 from posterbooth.views.page_cache import landing_page
 from posterbooth.views.pages import closed_page, missing_step, render_question, render_style, step_url
+from posterbooth.views.paused import campaign_paused, paused_page
 from posterbooth.views.photo_answers import draft_inputs, store_photo
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def landing(slug: str) -> Any:
         public_id = active_result_for_device(get_db(), slug, device_id())
         if public_id is not None:
             return redirect(url_for("result.show", public_id=public_id))
-    return landing_page(loaded, lambda: step_url(slug, steps(loaded, {})[0]))
+    return landing_page(loaded, lambda: step_url(slug, steps(loaded, {})[0]), paused=campaign_paused(slug))
 
 
 @bp.get("/<slug>/asset/<kind>")
@@ -99,13 +100,22 @@ def qr_code_svg(slug: str) -> Response:
 
 # --- questions ----------------------------------------------------------------------------------
 
+def _guard(loaded: LoadedCampaign) -> Any:
+    """Return the page of a campaign that takes no answers now (closed, or paused by an operator), if so."""
+    if not loaded.is_open():
+        return closed_page(loaded)
+    if campaign_paused(loaded.slug):
+        return paused_page(loaded)
+    return None
+
+
 @bp.get("/<slug>/q/<question_id>")
 def question(slug: str, question_id: str) -> Any:
     """Show one question."""
     loaded = campaign_or_404(slug)
     use_locale(loaded.definition.locale)
-    if not loaded.is_open():
-        return closed_page(loaded)
+    if (stopped := _guard(loaded)) is not None:
+        return stopped
     if loaded.definition.question(question_id) is None:
         abort(404)
     draft = get_draft(slug)
@@ -136,8 +146,8 @@ def answer(slug: str, question_id: str) -> Any:
     """Check and keep one answer, then go to the next step or submit."""
     loaded = campaign_or_404(slug)
     use_locale(loaded.definition.locale)
-    if not loaded.is_open():
-        return closed_page(loaded)
+    if (stopped := _guard(loaded)) is not None:
+        return stopped
     if (repeat := _already_submitted(slug)) is not None:
         return repeat
     question = loaded.definition.question(question_id)
@@ -161,6 +171,7 @@ def answer(slug: str, question_id: str) -> Any:
             typed = request.form.get("answer", "")[: question.max_length] if question.type == "text" else None
             return render_question(loaded, draft, question_id, error=_answer_message(exc), status=422, typed=typed)
     save_draft(slug, draft)
+    events.record("answer", slug, ref=draft.get("ref", ""), channel=draft.get("ch", ""), step=question_id)
     return _advance(loaded, draft, question_id)
 
 
@@ -178,8 +189,8 @@ def style(slug: str) -> Any:
     """Show the style choice."""
     loaded = campaign_or_404(slug)
     use_locale(loaded.definition.locale)
-    if not loaded.is_open():
-        return closed_page(loaded)
+    if (stopped := _guard(loaded)) is not None:
+        return stopped
     if not loaded.definition.has_style_step:
         abort(404)
     draft = get_draft(slug)
@@ -195,8 +206,8 @@ def choose_style(slug: str) -> Any:
     """Keep the chosen style and submit."""
     loaded = campaign_or_404(slug)
     use_locale(loaded.definition.locale)
-    if not loaded.is_open():
-        return closed_page(loaded)
+    if (stopped := _guard(loaded)) is not None:
+        return stopped
     if (repeat := _already_submitted(slug)) is not None:
         return repeat
     if not loaded.definition.has_style_step:

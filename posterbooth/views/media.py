@@ -19,7 +19,7 @@ def file(relative: str) -> Response:
     path = store.path(relative)
     if path is None or path.suffix.lower() not in {".jpg", ".png", ".gif", ".webp"}:
         abort(404)
-    if path.relative_to(store.root.resolve()).parts[0] == "uploads":
+    if path.relative_to(store.root.resolve()).parts[0] in {"uploads", "removed"}:  # removed: taken down
         abort(404)
     response = send_file(path, max_age=365 * 24 * 3600, conditional=True)
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable"

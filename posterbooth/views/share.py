@@ -18,12 +18,14 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext as _
 
 from posterbooth import events
 from posterbooth.campaigns import LoadedCampaign
 from posterbooth.devices import device_id
+from posterbooth.errors import error_page
 from posterbooth.extensions import get_db
-from posterbooth.i18n import use_locale
+from posterbooth.i18n import FAILURE_MESSAGES, use_locale
 from posterbooth.models import Participation
 from posterbooth.participations import by_share_token
 from posterbooth.security import allow_image_draw
@@ -42,13 +44,19 @@ from posterbooth.views import campaigns, public_base_url
 bp = Blueprint("share", __name__, url_prefix="/s")
 
 
-def _shared(token: str) -> tuple[LoadedCampaign, Participation]:
+def _shared(token: str, page: bool = False) -> tuple[LoadedCampaign, Participation]:
     participation = by_share_token(get_db(), token[:40])
-    if participation is None or participation.status != "done" or participation.hidden:
+    if participation is None or participation.status != "done":
         abort(404)
     loaded = campaigns().get(participation.campaign)
     if loaded is None:
         abort(404)
+    if participation.hidden:
+        if not page:
+            abort(404)
+        use_locale(loaded.definition.locale)
+        abort(make_response(error_page(410, _("This poster was removed"), FAILURE_MESSAGES[
+            "expired" if participation.poster_deleted_at else "removed"])))
     return loaded, participation
 
 
@@ -77,14 +85,21 @@ class _SharePage:
 
 
 #: Rendered share pages, kept briefly: a poster shared widely is looked up once per process every few seconds,
-#: and hiding one (moderation) reaches its share page within SHARE_PAGE_SECONDS.
-SHARE_PAGE_SECONDS = 10
+#: and hiding one (moderation) reaches its share page at once in this process, within SHARE_PAGE_SECONDS in others.
+SHARE_PAGE_SECONDS = 5
 _pages: TTLCache[tuple[Any, ...], _SharePage] = TTLCache(maxsize=2048, ttl=SHARE_PAGE_SECONDS)
 _pages_lock = threading.Lock()
 
 
+def forget_share_page(token: str) -> None:
+    """Drop this process's rendered copies of a poster's share page (it was hidden or restored)."""
+    with _pages_lock:
+        for key in [key for key in _pages if key[1] == token[:40]]:
+            _pages.pop(key, None)
+
+
 def _render_share_page(token: str) -> _SharePage:
-    loaded, participation = _shared(token)
+    loaded, participation = _shared(token, page=True)
     campaign = loaded.definition
     use_locale(campaign.locale)
     context = _share_context(loaded, participation)
