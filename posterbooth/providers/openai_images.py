@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from posterbooth.config import Settings
 from posterbooth.providers.base import GeneratedImage, GenerationRequest, Pending, ProviderError
-from posterbooth.providers.hunyuan import validation_message
+from posterbooth.providers.hunyuan_settings import validation_message
 from posterbooth.providers.results import Fetch, ResultFetcher, decode_base64_image
 
 log = logging.getLogger(__name__)
