@@ -111,7 +111,7 @@ class Ink(Style):
             return
         width = max(1, int(round(1.6 * self.unit)))
         kernel = np.ones((2 * width + 1, 2 * width + 1), np.uint8)
-        line = np.clip(alpha - cv2.erode(alpha, kernel), 0, 1)
+        line: np.ndarray = np.clip(alpha - cv2.erode(alpha, kernel), 0, 1)
         line *= np.clip(0.6 + 1.2 * self.dry[layer.y0:layer.y1], 0, 1) * (0.75 - 0.45 * layer.depth)
         band = canvas[layer.y0:layer.y1]
         la = line[..., None]
