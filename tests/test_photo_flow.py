@@ -18,7 +18,7 @@ from posterbooth.models import Participation
 from tests.attendee import answer, form_fields
 from tests.conftest import CAMPAIGNS
 from tests.fakes import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, FakeTencentCloud
-from tests.test_photo_effects import synthetic_portrait, synthetic_product
+from tests.photo_samples import synthetic_portrait, synthetic_product
 from tests.test_photo_web import LAB, encoded, post_photo
 
 PRODUCT = """\

@@ -14,7 +14,7 @@ from PIL import Image, ImageSequence
 from posterbooth.providers.base import GenerationRequest, ProviderError
 from posterbooth.providers.offline import OfflineProvider
 from posterbooth.providers.openai_images import OpenAIImagesProvider, OpenAISettings, edits_url
-from tests.test_photo_effects import synthetic_portrait, synthetic_product
+from tests.photo_samples import synthetic_portrait, synthetic_product
 
 API_KEY = "sk-test-" + "e" * 40
 

@@ -44,7 +44,7 @@ def _openai(settings: Settings, transport: httpx.BaseTransport | None = None) ->
 
 
 def _hunyuan_settings() -> type[BaseModel]:
-    from posterbooth.providers.hunyuan import HunyuanSettings
+    from posterbooth.providers.hunyuan_settings import HunyuanSettings
 
     return HunyuanSettings
 

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from posterbooth.config import Settings
 from posterbooth.providers.base import GeneratedImage, GenerationRequest, Pending, ProviderError
-from posterbooth.providers.hunyuan import validation_message
+from posterbooth.providers.hunyuan_settings import validation_message
 from posterbooth.providers.results import Fetch, ResultFetcher, decode_base64_image
 
 log = logging.getLogger(__name__)
@@ -204,13 +204,13 @@ class OpenAIImagesProvider:
         if request.kind == "image_to_image":
             fields, files = self.build_edit(request)
             body: dict[str, Any] = fields
-            send = {"url": self.edits_url, "data": fields, "files": files}
+            send: dict[str, Any] = {"url": self.edits_url, "data": fields, "files": files}
         else:
             body = self.build_body(request)
             headers["Content-Type"] = "application/json"
             send = {"url": self.url, "content": json.dumps(body, ensure_ascii=False).encode("utf-8")}
         try:
-            resp = self._http.post(**send, headers=headers)  # type: ignore[arg-type]
+            resp = self._http.post(**send, headers=headers)
         except httpx.TimeoutException as exc:
             raise ProviderError(
                 "retryable", "NetworkTimeout", f"image API did not answer in time ({type(exc).__name__})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 
@@ -50,9 +51,12 @@ def ramp(stops: Sequence[Stop] | Sequence[str | Sequence[float]]) -> np.ndarray:
     items = list(stops)
     if items and not (isinstance(items[0], tuple) and len(items[0]) == 2 and isinstance(items[0][0], float)):
         count = len(items)
-        items = [(i / max(1, count - 1), c) for i, c in enumerate(items)]
-    positions = np.array([float(p) for p, _ in items], dtype=np.float32)
-    colors = np.array([rgb(c) for _, c in items], dtype=np.float32)
+        colours = cast("list[str | Sequence[float]]", items)
+        pairs: list[Stop] = [(i / max(1, count - 1), c) for i, c in enumerate(colours)]
+    else:
+        pairs = cast("list[Stop]", items)
+    positions = np.array([float(p) for p, _ in pairs], dtype=np.float32)
+    colors = np.array([rgb(c) for _, c in pairs], dtype=np.float32)
     xs = np.linspace(0.0, 1.0, 256, dtype=np.float32)
     lut = np.empty((256, 3), dtype=np.float32)
     for ch in range(3):
@@ -63,7 +67,7 @@ def ramp(stops: Sequence[Stop] | Sequence[str | Sequence[float]]) -> np.ndarray:
 def lookup(lut: np.ndarray, t: np.ndarray | float) -> np.ndarray:
     """Map shade values in 0..1 through a 256-entry lookup table to RGB."""
     if np.isscalar(t):
-        return lut[int(min(255, max(0, round(float(t) * 255))))]
+        return lut[int(min(255, max(0, round(float(cast(float, t)) * 255))))]
     from .fast import lut_map
 
     return lut_map(lut, np.asarray(t, np.float32))

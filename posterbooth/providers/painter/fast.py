@@ -8,7 +8,8 @@ import numpy as np
 
 def shade_index(t: np.ndarray) -> np.ndarray:
     """Turn shading in 0..1 (out-of-range values clipped) into uint8 ramp indices."""
-    return (cv2.min(cv2.max(np.asarray(t, np.float32), 0.0), 1.0) * 255.0 + 0.5).astype(np.uint8)
+    clipped = cv2.min(cv2.max(np.asarray(t, np.float32), 0.0), 1.0)  # type: ignore[call-overload]  # stub: no scalar
+    return (clipped * 255.0 + 0.5).astype(np.uint8)
 
 
 def lut_map(lut: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -54,6 +55,6 @@ def blur(a: np.ndarray, sigma: float) -> np.ndarray:
 def mist_to(color: np.ndarray, haze: tuple[float, float, float], amount: np.ndarray) -> None:
     """Blend ``color`` towards a flat ``haze`` colour by a per-pixel ``amount`` (in place)."""
     flat = (float(haze[0]), float(haze[1]), float(haze[2]), 0.0)
-    diff = cv2.subtract(color, flat)
+    diff = cv2.subtract(color, flat)  # type: ignore[call-overload]  # the stub takes no scalar (a 4-tuple) src2
     cv2.multiply(diff, gray3(1.0 - amount), dst=diff)
-    cv2.add(diff, flat, dst=color)
+    cv2.add(diff, flat, dst=color)  # type: ignore[call-overload]  # the stub takes no scalar (a 4-tuple) src2

@@ -46,7 +46,7 @@ def to_image(canvas: np.ndarray, rng: np.random.Generator, contrast: float = 0.0
     h, w = canvas.shape[:2]
     reps = (h // 64 + 1, w // 64 + 1, 1)
     noise = np.tile(dither, reps)[:h, :w]
-    out = np.clip(canvas * 255.0 + noise, 0, 255).astype(np.uint8)
+    out: np.ndarray = np.clip(canvas * 255.0 + noise, 0, 255).astype(np.uint8)
     if contrast:
         out = cv2.LUT(out, curve_table(contrast))
     return Image.fromarray(out, "RGB")

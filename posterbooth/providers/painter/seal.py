@@ -46,7 +46,7 @@ def seal_mask(size: int, rng: np.random.Generator) -> np.ndarray:
         for k in range(3):
             y = pad * 3 + k * (big - 6 * pad) / 2
             draw.line((pad * 3, y, big - pad * 3, y), fill=0, width=big // 16)
-    mask = np.asarray(img, np.float32) / 255.0
+    mask: np.ndarray = np.asarray(img, np.float32) / 255.0
     mask = cv2.resize(mask, (size, size), interpolation=cv2.INTER_AREA)
     wear = cv2.resize(rng.random((size // 4 + 2, size // 4 + 2), dtype=np.float32), (size, size),
                       interpolation=cv2.INTER_CUBIC)

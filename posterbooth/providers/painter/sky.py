@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
 
@@ -84,7 +86,8 @@ def star_layer(rng: np.random.Generator, w: int, h: int, horizon: float, pal: Pa
         else:
             r = (0.6 + 1.3 * b * b) * unit
             sk.circle(x, y, r, 0.3 + 0.7 * b, int(90 + 165 * b))
-    return sk.layer("stars", ramp(["#cfe0ff", pal.star, "#ffffff"]), depth=1.0, glow=False)
+    stops: list[str | Sequence[float]] = ["#cfe0ff", pal.star, "#ffffff"]
+    return sk.layer("stars", ramp(stops), depth=1.0, glow=False)
 
 def cloud_layers(rng: np.random.Generator, w: int, h: int, horizon: float, pal: Palette,
                  amount: float, sun_x: float, mood: str) -> list[Layer]:

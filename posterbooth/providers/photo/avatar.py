@@ -50,7 +50,7 @@ def avatar(rgb: np.ndarray, name: str, seed: int = 0, side: int = 1024) -> np.nd
     centre = side // 2
     radius = portrait_side // 2
     # Soft drop shadow under the medallion.
-    shadow = np.zeros((side, side), np.float32)
+    shadow: np.ndarray = np.zeros((side, side), np.float32)
     cv2.circle(shadow, (centre + side // 90, centre + side // 45), radius + side // 60, 1.0, -1, cv2.LINE_AA)
     shadow = feather(shadow, side / 50) * 0.35
     canvas *= (1.0 - shadow)[..., None]

@@ -44,7 +44,8 @@ def cut_out(rgb: np.ndarray) -> np.ndarray:
     foreground_model = np.zeros((1, 65), np.float64)
     try:
         cv2.setRNGSeed(1)
-        cv2.grabCut(small, mask, None, background_model, foreground_model, GRABCUT_ITERATIONS,
+        # The stub wants a rect; OpenCV takes None with GC_INIT_WITH_MASK (the mask gives the regions).
+        cv2.grabCut(small, mask, None, background_model, foreground_model, GRABCUT_ITERATIONS,  # type: ignore[call-overload]
                     cv2.GC_INIT_WITH_MASK)
     except cv2.error:
         return _ellipse_mask(h, w)
@@ -155,7 +156,7 @@ def product_background(rgb: np.ndarray, prompt: str, seed: int = 0, size: tuple[
     spec = read_prompt(prompt or "")
     if spec.landscape_named():
         scene = np.asarray(paint(prompt, seed, "", (width, height)), np.float32) / 255.0
-        canvas = cv2.GaussianBlur(scene, (0, 0), max(1.0, width / 260))  # a little depth of field
+        canvas: np.ndarray = cv2.GaussianBlur(scene, (0, 0), max(1.0, width / 260))  # a little depth of field
         canvas = canvas * 0.9 + 0.08
         canvas = _plinth(canvas, width // 2, floor_y, int(nw * 0.72), int(height * 0.04))
     else:
@@ -169,7 +170,7 @@ def product_background(rgb: np.ndarray, prompt: str, seed: int = 0, size: tuple[
         rows = bottom - floor_y
         region[:] = region * (1 - fade[:rows]) + reflection[:rows] * fade[:rows]
     # Contact shadow and a soft cast shadow.
-    shadow = np.zeros((height, width), np.float32)
+    shadow: np.ndarray = np.zeros((height, width), np.float32)
     cv2.ellipse(shadow, (width // 2, floor_y), (int(nw * 0.48), max(2, int(nh * 0.05))), 0, 0, 360, 1.0, -1,
                 cv2.LINE_AA)
     shadow = feather(shadow, max(2.0, nw / 18)) * 0.55

@@ -42,10 +42,11 @@ def guess_face(width: int, height: int) -> FaceBox:
 def skin_mask(rgb: np.ndarray) -> np.ndarray:
     """Return a uint8 mask (255 = skin-coloured) using the classic YCrCb skin range."""
     ycrcb = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
-    mask = cv2.inRange(ycrcb, (50, 136, 80), (250, 178, 128))
+    mask: np.ndarray = cv2.inRange(ycrcb, (50, 136, 80), (250, 178, 128))
     # Warm but not saturated: exclude orange/red objects that fall into the Cr range.
     hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
-    mask &= cv2.inRange(hsv, (0, 25, 50), (25, 190, 255)) | cv2.inRange(hsv, (165, 25, 50), (180, 150, 255))
+    warm: np.ndarray = cv2.inRange(hsv, (0, 25, 50), (25, 190, 255))
+    mask &= warm | cv2.inRange(hsv, (165, 25, 50), (180, 150, 255))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
     return cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel, iterations=2)

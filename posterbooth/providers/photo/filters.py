@@ -142,7 +142,7 @@ def watercolor(rgb: np.ndarray, seed: int = 0) -> np.ndarray:
     lum = cv2.cvtColor(resize(washed, (w, h)), cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
     gxl = cv2.Sobel(lum, cv2.CV_32F, 1, 0, ksize=3)
     gyl = cv2.Sobel(lum, cv2.CV_32F, 0, 1, ksize=3)
-    rim = np.clip(np.sqrt(gxl * gxl + gyl * gyl) * 2.2, 0, 1)
+    rim: np.ndarray = np.clip(np.sqrt(gxl * gxl + gyl * gyl) * 2.2, 0, 1)
     rim = cv2.GaussianBlur(rim, (0, 0), 1.2)
     colour *= (1.0 - 0.35 * rim)[..., None]
     # Granulation: pigment settles in the paper's grain, more in darker washes.
@@ -216,9 +216,10 @@ def _drop_specks(edges: np.ndarray, min_area: int) -> np.ndarray:
 def _colour_edges(rgb: np.ndarray, low: int, high: int) -> np.ndarray:
     """Return Canny edges found in lightness or in either colour channel (uint8, 255 = edge)."""
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
-    edges = cv2.Canny(lab[..., 0], low, high)
+    edges: np.ndarray = cv2.Canny(lab[..., 0], low, high)
     for channel in (1, 2):
-        stretched = cv2.normalize(lab[..., channel], None, 0, 255, cv2.NORM_MINMAX)
+        # The stub wants a dst array; OpenCV takes None and allocates one.
+        stretched = cv2.normalize(lab[..., channel], None, 0, 255, cv2.NORM_MINMAX)  # type: ignore[call-overload]
         edges |= cv2.Canny(stretched, low * 2, high * 2)
     return edges
 
@@ -251,7 +252,7 @@ def ink(rgb: np.ndarray, seed: int = 0) -> np.ndarray:
     # Wet edges: the borders of each wash wander with the paper, they do not follow the photo exactly.
     wander = (fractal_noise(rng, h, w, max(12.0, w / 14), octaves=3) - 0.5) * 0.12
     d = density + wander
-    washes = (0.12 * smoothstep(0.30, 0.36, d) + 0.2 * smoothstep(0.52, 0.58, d)
+    washes: np.ndarray = (0.12 * smoothstep(0.30, 0.36, d) + 0.2 * smoothstep(0.52, 0.58, d)
               + 0.32 * smoothstep(0.76, 0.82, d) + 0.18 * density * density)
     washes = cv2.GaussianBlur(washes, (0, 0), 1.8 * max(1.0, scale))
     # Ink pools a little darker at the rim of each wash.
@@ -260,7 +261,7 @@ def ink(rgb: np.ndarray, seed: int = 0) -> np.ndarray:
     # Bold outlines from the structure of the picture, with dry-brush breaks.
     edges = _drop_specks(_colour_edges(resize(smooth, (w, h)), 40, 100), int(60 * scale * scale))
     edges = cv2.dilate(edges, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)), iterations=max(1, int(scale)))
-    strokes = cv2.GaussianBlur(edges.astype(np.float32) / 255.0, (0, 0), 0.9 * max(1.0, scale))
+    strokes: np.ndarray = cv2.GaussianBlur(edges.astype(np.float32) / 255.0, (0, 0), 0.9 * max(1.0, scale))
     dry = smoothstep(0.15, 0.55, fractal_noise(rng, h, w, max(4.0, w / 150), octaves=2))
     strokes *= 0.5 + 0.5 * dry
     coverage = np.clip(washes + strokes * 0.85, 0, 0.92)
@@ -336,7 +337,7 @@ def _kuwahara(rgb: np.ndarray, radius: int) -> np.ndarray:
     best_var = np.full((h, w), np.inf, np.float32)
     out = np.zeros_like(img)
     for dy, dx in offsets:
-        matrix = np.float32([[1, 0, -dx], [0, 1, -dy]])
+        matrix = np.array([[1, 0, -dx], [0, 1, -dy]], np.float32)
         shifted_var = cv2.warpAffine(var, matrix, (w, h), borderMode=cv2.BORDER_REFLECT)
         shifted_mean = cv2.warpAffine(mean, matrix, (w, h), borderMode=cv2.BORDER_REFLECT)
         better = shifted_var < best_var

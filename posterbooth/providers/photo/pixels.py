@@ -74,12 +74,12 @@ def fractal_noise(rng: np.random.Generator, height: int, width: int, cell: float
 def paper(rng: np.random.Generator, height: int, width: int, tint: tuple[int, int, int],
           grain: float = 0.06, fibres: float = 0.0) -> np.ndarray:
     """Return a float RGB (0..1) sheet of paper: a tint, fine grain, soft blotches and optional fibres."""
-    fine = rng.random((height, width), dtype=np.float32)
+    fine: np.ndarray = rng.random((height, width), dtype=np.float32)
     fine = cv2.GaussianBlur(fine, (0, 0), 0.8)
     blotch = smooth_noise(rng, height, width, max(8.0, min(height, width) / 6))
     shade = 1.0 - grain * (fine - 0.5) * 2.0 - 0.03 * (blotch - 0.5)
     if fibres > 0:
-        streaks = rng.random((height, max(1, width // 3)), dtype=np.float32)
+        streaks: np.ndarray = rng.random((height, max(1, width // 3)), dtype=np.float32)
         streaks = cv2.resize(streaks, (width, height), interpolation=cv2.INTER_LINEAR)
         streaks = cv2.GaussianBlur(streaks, (0, 0), sigmaX=3.0, sigmaY=0.6)
         shade -= fibres * np.clip(streaks - 0.55, 0, 1)

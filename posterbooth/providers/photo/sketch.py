@@ -76,7 +76,7 @@ def line_darkness(rgb: np.ndarray) -> np.ndarray:
 def _regions(ink: np.ndarray) -> tuple[np.ndarray, int]:
     """Label the closed regions between lines (small gaps in the lines are bridged)."""
     h, w = ink.shape
-    lines = (ink > 0.35).astype(np.uint8)
+    lines: np.ndarray = (ink > 0.35).astype(np.uint8)
     bridge = max(1, int(min(h, w) / 300))
     lines = cv2.dilate(lines, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * bridge + 1, 2 * bridge + 1)))
     count, labels = cv2.connectedComponents(1 - lines, connectivity=4)

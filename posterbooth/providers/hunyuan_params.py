@@ -1,0 +1,133 @@
+"""Map a generation request and its validated Hunyuan settings to an action's API fields."""
+
+from __future__ import annotations
+
+import base64
+import math
+import unicodedata
+from typing import Any
+
+from posterbooth.providers.base import GenerationRequest, ProviderError
+from posterbooth.providers.hunyuan_actions import MAX_SEED, ActionSpec, ImageInput
+from posterbooth.providers.hunyuan_settings import HunyuanSettings, LogoParam
+
+_ZWJ = "\u200d"
+
+
+def _continues(ch: str) -> bool:
+    """Tell whether ``ch`` extends the character before it (joiner, selector, modifier, mark)."""
+    return (
+        ch in "\u200c\u200d\ufe0e\ufe0f"
+        or "\U0001f3fb" <= ch <= "\U0001f3ff"  # skin tone modifiers
+        or bool(unicodedata.combining(ch))
+    )
+
+
+def truncate_text(text: str, limit: int) -> str:
+    """Cut ``text`` to at most ``limit`` characters without splitting a character sequence.
+
+    Characters outside the BMP count as two (as UTF-16 counts them), and a cut
+    never splits an emoji sequence or a letter from its combining marks.
+    """
+    units = 0
+    end = 0
+    for i, ch in enumerate(text):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > limit:
+            break
+        end = i + 1
+    else:
+        return text
+    cut = text[:end]
+    # Back off while the cut ends in a joiner or the next character continues the last sequence.
+    while cut and (cut[-1] == _ZWJ or _continues(text[len(cut)])):
+        cut = cut[:-1]
+    return cut.rstrip()
+
+
+def nearest_resolution(width: int, height: int, choices: tuple[str, ...]) -> str:
+    """Return the choice 'W:H' closest in aspect ratio, then in area, to width x height."""
+    target = math.log(max(width, 1) / max(height, 1))
+    area = max(width, 1) * max(height, 1)
+
+    def distance(choice: str) -> tuple[float, float]:
+        w, h = (int(v) for v in choice.split(":"))
+        return (round(abs(math.log(w / h) - target), 6), abs(math.log(w * h / area)))
+
+    return min(choices, key=distance)
+
+
+def _put(params: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``params[a][b]`` for the dotted path ``a.b``."""
+    *parents, last = path.split(".")
+    target = params
+    for name in parents:
+        target = target.setdefault(name, {})
+    target[last] = value
+
+
+def _free_resolution(width: int, height: int, low: int, high: int) -> str:
+    """Return 'W:H' for the poster's image slot, clamped into an action's free resolution range."""
+    ratio = min(5 / 2, max(2 / 5, max(width, 1) / max(height, 1)))
+    w, h = float(width), float(width) / ratio
+    scale = max(1.0, (low + 1) / min(w, h))
+    scale = min(scale, (high - 1) / max(w * scale, h * scale) * scale)
+    return f"{round(w * scale)}:{round(h * scale)}"
+
+
+def build_params(spec: ActionSpec, settings: HunyuanSettings, request: GenerationRequest) -> dict[str, Any]:
+    """Map a generation request and its validated settings to the action's API fields."""
+    params: dict[str, Any] = {}
+    if spec.prompt_field is not None:
+        prompt = truncate_text(request.prompt.strip(), spec.prompt_limit)
+        if prompt:
+            params[spec.prompt_field] = prompt
+        elif spec.prompt_required:
+            raise ProviderError("bad_request", "EmptyPrompt", "the prompt is empty")
+    if spec.negative_prompt:
+        negative = truncate_text(request.negative_prompt.strip(), spec.prompt_limit)
+        if negative:
+            params["NegativePrompt"] = negative
+    style = settings.style or spec.style_hints.get(request.style.strip().lower())
+    if style and settings.avatar_type != "pet":
+        params[spec.style_field] = [style] if spec.style_field.endswith("s") else style
+    photo = request.kind != "text_to_image"
+    resolution = settings.resolution
+    if resolution is None and spec.free_resolution is not None:
+        resolution = _free_resolution(request.width, request.height, *spec.free_resolution)
+    elif resolution is None and spec.auto_resolution and spec.resolutions and not (photo and spec.photo_resolutions):
+        resolution = nearest_resolution(request.width, request.height, spec.resolutions)
+    if resolution is not None and spec.resolution_field is not None:
+        _put(params, spec.resolution_field, int(resolution) if spec.integer_resolution else resolution)
+    for key, api_field in spec.settings_fields.items():
+        value = getattr(settings, key)
+        if value is None:
+            continue
+        params[api_field] = value.to_api() if isinstance(value, LogoParam) else value
+    if "Seed" not in params and "seed" in spec.settings_fields and settings.revise == 0 and request.seed \
+            and not photo:
+        # A fixed per-participation seed only matters when the prompt is not rewritten.
+        params["Seed"] = request.seed if 1 <= request.seed <= MAX_SEED else request.seed % MAX_SEED + 1
+    if photo:
+        for item in spec.inputs:
+            _put_input(params, spec, item, request)
+    if spec.rsp_img_type:
+        params["RspImgType"] = settings.rsp_img_type or "base64"
+    return params
+
+
+def _put_input(params: dict[str, Any], spec: ActionSpec, item: ImageInput, request: GenerationRequest) -> None:
+    """Add one input photo: base64 where the action takes it, else its signed URL."""
+    target = params.setdefault(item.wrapper, {}) if item.wrapper else params
+    if item.base64 and item.role in request.inputs:
+        target[item.base64] = base64.b64encode(request.inputs[item.role]).decode("ascii")
+    elif item.url and request.input_urls.get(item.role):
+        target[item.url] = request.input_urls[item.role]
+    elif item.url and not item.base64 and item.role in request.inputs:
+        raise ProviderError(
+            "bad_request", "InputNeedsURL",
+            f"{spec.name} only takes the {item.role!r} photo as a URL: set PUBLIC_BASE_URL (or INPUT_URL_BASE) "
+            "to an address the service can reach",
+        )
+    else:
+        raise ProviderError("bad_request", "MissingInput", f"{spec.name} needs the input image {item.role!r}")
