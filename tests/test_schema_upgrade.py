@@ -27,7 +27,8 @@ def test_the_migrations_build_exactly_the_tables_the_models_describe(database_ur
 def test_a_database_made_before_migrations_is_adopted_and_keeps_its_rows(database_url):
     old = Database(database_url)
     # What Posterbooth 0.1 did at start-up: its two tables, the newest of its columns added later still missing.
-    Base.metadata.create_all(old.engine, tables=[Base.metadata.tables["participations"], Base.metadata.tables["events"]])
+    tables = Base.metadata.tables
+    Base.metadata.create_all(old.engine, tables=[tables["participations"], tables["events"]])
     with old.engine.begin() as connection:
         for name in ADDED_LATER:
             connection.execute(text(f'ALTER TABLE participations DROP COLUMN "{name}"'))
