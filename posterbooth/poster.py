@@ -11,7 +11,7 @@ from PIL import Image
 
 from posterbooth import aigc as aigc_meta
 from posterbooth.aigc import AigcRecord
-from posterbooth.fonts import load_font
+from posterbooth.glyphs import chain_font
 from posterbooth.imaging import (
     PosterAssets,
     asset_key,
@@ -29,14 +29,12 @@ from posterbooth.qr import qr_image
 from posterbooth.textdraw import (
     LABEL_MIN_CONTRAST,
     LABEL_MIN_HEIGHT_RATIO,
-    block_font,
-    center_offset,
+    block_fonts,
     contrast_ratio,
     draw_label,
     draw_lines,
     draw_text_block,
     label_font_size,
-    paint_text,
     visible_text,
 )
 from posterbooth.textlayout import (
@@ -48,7 +46,6 @@ from posterbooth.textlayout import (
     ellipsize,
     fit_text,
     lines_that_fit,
-    stroke_for,
     text_units,
     wrap_text,
 )
@@ -88,17 +85,17 @@ def _draw_qr(canvas: Image.Image, qr: QrBox, url: str, caption: str, assets: Pos
     caption = " ".join(caption.split())
     if not caption:
         return
-    font_path, _ = block_font("brand", caption, assets)
-    caption = visible_text(caption, font_path)
-    font = load_font(font_path, qr.caption_size)
+    fonts = block_fonts("brand", assets)
+    caption = visible_text(caption, fonts)
+    font = chain_font(fonts, qr.caption_size)
     centre = qr.x + tile / 2
     room = min(2 * min(centre, canvas.width - centre) - 16, tile * 2)
     if font.getlength(caption) > room:
         caption = ellipsize(caption, font, room)
     gap = round(qr.caption_size * 0.55)
-    baseline = qr.y + tile + gap + qr.caption_size / 2 + center_offset(font)
+    baseline = qr.y + tile + gap + qr.caption_size / 2 + font.center_offset(caption)
     width = font.getlength(caption)
-    paint_text(canvas, (centre - width / 2, baseline), caption, font, rgba(qr.caption_color))
+    font.draw(canvas, (centre - width / 2, baseline), caption, rgba(qr.caption_color))
 
 
 # --------------------------------------------------------------------------- share card
@@ -115,22 +112,24 @@ def _share_card(layout: PosterLayout, image: Image.Image, texts: list[tuple[Text
     canvas.paste(cover(image, ch, ch), (0, 0))
     pad = 56
     left, width = ch + pad, cw - ch - 2 * pad
-    blocks: list[tuple[FittedText, TextBlock, int]] = []
+    blocks: list[tuple[FittedText, TextBlock]] = []
     sizes = (58, 32, 28)
     for (block, text), size in zip(texts[:3], sizes, strict=False):
-        font_path, fake_bold = block_font(block.font, text, assets, block.bold)
-        text = visible_text(text, font_path)
-        fitted = fit_text(text, font_path, size=min(size, block.size), width=width, height=ch,
-                          max_lines=3 if size == sizes[0] else 4, line_height=1.3, bold=fake_bold,
+        fonts = block_fonts(block.font, assets)
+        text = visible_text(text, fonts)
+        if not text.strip():
+            continue
+        fitted = fit_text(text, fonts, size=min(size, block.size), width=width, height=ch,
+                          max_lines=3 if size == sizes[0] else 4, line_height=1.3, bold=block.bold,
                           balance=block.balance)
-        blocks.append((fitted, block, stroke_for(fitted.size, fake_bold)))
-    gaps = [round(f.size * 0.9) for f, _, _ in blocks]
-    heights = [(len(f.lines) - 1) * f.size * 1.3 + f.size for f, _, _ in blocks]
+        blocks.append((fitted, block))
+    gaps = [round(f.size * 0.9) for f, _ in blocks]
+    heights = [(len(f.lines) - 1) * f.size * 1.3 + f.size for f, _ in blocks]
     total = sum(heights) + sum(gaps[:-1])
     top = (ch - total) / 2
-    for (fitted, block, stroke), h, gap in zip(blocks, heights, gaps, strict=True):
+    for (fitted, block), h, gap in zip(blocks, heights, gaps, strict=True):
         draw_lines(canvas, fitted, x=left, y=round(top), width=width, height=round(h) + 1, align="left",
-                   valign="top", line_height=1.3, color=rgba(block.color), stroke=stroke)
+                   valign="top", line_height=1.3, color=rgba(block.color))
         top += h + gap
     draw_label(canvas, layout.label, assets, margin=max(16, round(layout.label.margin * ch / min(
         layout.width, layout.height))))

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import functools
-import unicodedata
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import ImageFont
 
-from posterbooth.fonts import load_font
+from posterbooth.clusters import clusters, is_wide
+from posterbooth.fonts import FontChain
+from posterbooth.glyphs import ChainFont, chain_font
 
 #: Characters that must not start a line (Chinese closing punctuation and the like).
 NO_LINE_START = frozenset("，。！？、；：」』）》〉】〕〗〙〛’”…‥·・～％,.!?;:)]}%")
@@ -19,16 +20,12 @@ NO_LINE_END = frozenset("（「『《〈【〔〖〘〚‘“([{")
 ELLIPSIS = "…"
 _TRIM_BEFORE_ELLIPSIS = " \t，。、；：,.;:!！?？…-—·"
 
-Font = ImageFont.FreeTypeFont
-
-
-def _is_wide(ch: str) -> bool:
-    """Tell whether a line may break on either side of this character (CJK and the like)."""
-    return unicodedata.east_asian_width(ch) in ("W", "F")
+#: What text is measured with: a font chain at a size, or a single Pillow font.
+Font = ChainFont | ImageFont.FreeTypeFont
 
 
 def text_units(text: str) -> list[str]:
-    """Split text into unbreakable units: one per CJK character, one per Latin word, spaces, newlines."""
+    """Split text into unbreakable units: one per CJK character or emoji, one per Latin word, spaces, newlines."""
     units: list[str] = []
     word: list[str] = []
 
@@ -37,19 +34,19 @@ def text_units(text: str) -> list[str]:
             units.append("".join(word))
             word.clear()
 
-    for ch in text:
-        if ch == "\n":
+    for cluster in clusters(text):
+        if cluster == "\n":
             flush()
             units.append("\n")
-        elif ch.isspace():
+        elif cluster.isspace():
             flush()
             if not units or units[-1] != " ":
                 units.append(" ")
-        elif _is_wide(ch):
+        elif is_wide(cluster):
             flush()
-            units.append(ch)
+            units.append(cluster)
         else:
-            word.append(ch)
+            word.append(cluster)
     flush()
     return units
 
@@ -138,9 +135,11 @@ def ellipsize(line: str, font: Font, max_width: float) -> str:
     """Return the line cut short enough to end in '…' within max_width."""
     text = line.rstrip(_TRIM_BEFORE_ELLIPSIS)
     full = len(text)
-    while text and font.getlength(text + ELLIPSIS) > max_width:
-        text = text[:-1]
-    if len(text) < full and text and text[-1].isalnum() and not _is_wide(text[-1]):
+    parts = clusters(text)
+    while parts and font.getlength("".join(parts) + ELLIPSIS) > max_width:
+        parts.pop()  # a whole emoji sequence or accented letter at a time
+    text = "".join(parts)
+    if len(text) < full and text and text[-1].isalnum() and not is_wide(text[-1]):
         # Cut inside a Latin word: back off to the previous word when that keeps most of the line.
         space = text.rfind(" ")
         if space > len(text) // 2:
@@ -173,14 +172,14 @@ class FittedText:
     """Lines of a text block laid out in its box."""
 
     lines: list[str]
-    font: Font
+    font: ChainFont
     size: int
     truncated: bool
 
 
 def fit_text(
     text: str,
-    font_path: Path,
+    fonts: FontChain | Path | None,
     *,
     size: int,
     width: int,
@@ -192,12 +191,15 @@ def fit_text(
     bold: bool = False,
     balance: bool = False,
 ) -> FittedText:
-    """Wrap text into a box, shrinking the font down to min_size and then cutting with '…'."""
+    """Wrap text into a box, shrinking the font down to min_size and then cutting with '…'.
+
+    ``fonts`` is the block's font chain (a path stands for a chain headed by that font file).
+    """
     smallest = size if not shrink_to_fit else (min_size or max(8, round(size * 0.75)))
     candidate = size
     while True:
-        font = load_font(font_path, candidate)
-        room = width - 2 * stroke_for(candidate, bold)
+        font = chain_font(fonts, candidate, bold)
+        room = width - 2 * font.outline(text)
         lines = wrap_text(text, font, room)
         limit = lines_that_fit(height, candidate, line_height, max_lines)
         if len(lines) <= limit:
@@ -209,10 +211,3 @@ def fit_text(
             kept[-1] = ellipsize(kept[-1], font, room)
             return FittedText(kept, font, candidate, True)
         candidate = max(smallest, min(candidate - 1, round(candidate * 0.94)))
-
-
-def stroke_for(size: int, bold: bool) -> int:
-    """Return the outline width that makes text look bold at this size (0 when not bold)."""
-    return max(1, round(size / 36)) if bold else 0
-
-
