@@ -29,7 +29,8 @@ def _runs(chain: FontChain, text: str) -> tuple[Run, ...]:
         if cluster.isspace():
             if cluster == "\n":
                 continue
-            face = runs[-1][0] if runs and not runs[-1][0].color else chain.text_faces[0]
+            spaced = [runs[-1][0]] if runs else []
+            face = next((f for f in [*spaced, *chain.text_faces] if not f.color and f.has(" ")), chain.text_faces[0])
             pieces: tuple[Run, ...] = ((face, " " * len(cluster)),)
         else:
             pieces = chain.pieces(cluster)
