@@ -56,6 +56,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             raise
         app.extensions["posterbooth.campaigns"] = {}
         app.config["CAMPAIGN_ERROR"] = exc
+    from posterbooth.fonts import log_font_chain
+
+    log_font_chain({slug: loaded.asset(loaded.definition.assets.font)
+                    for slug, loaded in app.extensions["posterbooth.campaigns"].items()})
     if not settings.REDIS_URL and not _command_line_tool():
         raise ConfigError("REDIS_URL is not set: run `python app.py` (embedded mode) or set REDIS_URL")
     settings.MEDIA_DIR.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from posterbooth.fonts import campaign_glyph_warnings
 from posterbooth.prompt import TemplateProblem, compile_template, render, template_context
 from posterbooth.schema import Campaign
 
@@ -230,7 +231,10 @@ def load_campaign(folder: Path) -> LoadedCampaign:
     _check_assets(campaign, folder, path, node)
     _check_provider_settings(campaign, path, node)
     _check_templates(campaign, path, node)
-    return LoadedCampaign(definition=campaign, folder=folder)
+    loaded = LoadedCampaign(definition=campaign, folder=folder)
+    for warning in campaign_glyph_warnings(campaign, loaded.asset(campaign.assets.font)):
+        log.warning("%s: %s", path, warning)
+    return loaded
 
 
 def campaign_folders(root: Path) -> Iterator[Path]:

@@ -247,3 +247,39 @@ def test_the_chain_is_logged_at_start_up(caplog: pytest.LogCaptureFixture, tmp_p
     assert "poster font chain" in text and "NotoSansCJKsc-Regular.otf" in text
     assert "emoji are left out" in text
     assert "campaign demo: brand font" in text and "cannot be read" in text
+
+
+def _campaign_copy(tmp_path: Path, slug: str, replace: dict[str, str]) -> Path:
+    """Copy a demo campaign folder, with some text of its definition replaced."""
+    import shutil
+
+    from tests.font_setups import ROOT
+
+    folder = tmp_path / slug
+    shutil.copytree(ROOT / "campaigns" / slug, folder)
+    definition = folder / "campaign.yaml"
+    text = definition.read_text(encoding="utf-8")
+    for old, new in replace.items():
+        assert old in text
+        text = text.replace(old, new)
+    definition.write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_the_campaign_validator_warns_about_characters_no_font_draws(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from posterbooth.campaigns import load_campaign
+    from posterbooth.fonts import campaign_glyph_warnings
+
+    clean = load_campaign(_campaign_copy(tmp_path / "a", "dream-weekend", {}))
+    assert campaign_glyph_warnings(clean.definition) == []
+    folder = _campaign_copy(tmp_path / "b", "dream-weekend", {
+        "title: The Shore Drifter": "title: The Shore Drifter \U00013000",  # an Egyptian hieroglyph
+        "label: Stargazing": "label: Stargazing 🌠",
+    })
+    with fontconfig_with(tmp_path / "fc", []), caplog.at_level(logging.WARNING, logger="posterbooth.campaigns"):
+        loaded = load_campaign(folder)
+        warnings = campaign_glyph_warnings(loaded.definition)
+    assert any("poster.texts[0] (outcome shore)" in w and "U+13000" in w for w in warnings), warnings
+    assert any("option stargazing" in w and "U+1F320" in w for w in warnings), warnings  # no emoji font there
+    assert "U+13000" in caplog.text and "campaign.yaml" in caplog.text
