@@ -93,14 +93,17 @@ class TextBlock(_Model):
     )
     font: Literal["brand", "default"] = Field(
         "brand",
-        description="brand: the campaign's font file when it has every character of the text, "
-        "else the default font; default: the built-in Chinese font (Noto Sans CJK).",
+        description="brand: the campaign's font file first, every character it lacks from the font chain "
+        "(Latin face, CJK face, bundled Noto Sans CJK SC, colour emoji); default: the chain without the brand font.",
     )
     max_lines: int = Field(2, ge=1, le=20, description="At most this many lines; the last one ends in '…'.")
     line_height: float = Field(
         1.25, ge=0.8, le=3.0, description="Line spacing as a multiple of the font size."
     )
-    bold: bool = Field(False, description="Draw the text heavier (a thin outline in the text colour).")
+    bold: bool = Field(
+        False, description="Draw the text heavier: a font's bold file where it has one, else a thin outline in the "
+        "text colour (faux bold)."
+    )
     shrink_to_fit: bool = Field(
         True, description="Before cutting text with '…', try smaller sizes down to min_size."
     )

@@ -62,7 +62,9 @@ class Assets(Model):
 
     cover: str | None = Field(None, description="Cover image shown on the landing page and the home page.")
     logo: str | None = Field(None, description="Logo drawn on the poster and the landing page.")
-    font: str | None = Field(None, description="Brand font file (TTF/OTF) used by text blocks with font: brand.")
+    font: str | None = Field(
+        None, description="Brand font file (TTF/OTF): first in the font chain of text blocks with font: brand."
+    )
 
 
 class Theme(Model):
