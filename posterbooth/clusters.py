@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 ZWJ = "\u200d"
@@ -68,6 +69,7 @@ def clusters(text: str) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=8192)
 def is_emoji(cluster: str) -> bool:
     """Tell whether a cluster asks to be drawn as a (colour) emoji."""
     if not cluster or VS15 in cluster:

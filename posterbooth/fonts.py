@@ -88,20 +88,25 @@ class FontChain:
 
     def missing(self, text: str) -> list[str]:
         """Return the characters of ``text`` that no face draws (emoji left out included), in order, once."""
-        gone: list[str] = []
-        for cluster in clusters(text):
-            if cluster.isspace() or all(draws_nothing(ch) or is_variation_selector(ch) for ch in cluster):
-                continue
-            drawn = "".join(piece for _, piece in self.pieces(cluster))
-            for ch in text_form(cluster) if is_emoji(cluster) else cluster:
-                if ch not in drawn and not draws_nothing(ch) and ch not in gone:
-                    gone.append(ch)
-        return gone
+        return list(_missing(self, text))
 
     def describe(self) -> str:
         """Return the chain as one log line."""
         emoji = "" if self.emoji_face else "; no colour emoji font: emoji are left out"
         return ", ".join(face.describe() for face in self.faces) + emoji
+
+
+@functools.lru_cache(maxsize=4096)
+def _missing(chain: FontChain, text: str) -> tuple[str, ...]:
+    gone: list[str] = []
+    for cluster in clusters(text):
+        if cluster.isspace() or all(draws_nothing(ch) or is_variation_selector(ch) for ch in cluster):
+            continue
+        drawn = "".join(piece for _, piece in chain.pieces(cluster))
+        for ch in text_form(cluster) if is_emoji(cluster) else cluster:
+            if ch not in drawn and not draws_nothing(ch) and ch not in gone:
+                gone.append(ch)
+    return tuple(gone)
 
 
 @functools.lru_cache(maxsize=16384)
@@ -208,7 +213,7 @@ def find_bold_font(regular: Path) -> Path | None:
 
 def reset_caches() -> None:
     """Forget the fonts found so far (after the system's fonts or fontconfig's setup changed)."""
-    for cached in (_system_faces, _chain, _pieces):
+    for cached in (_system_faces, _chain, _pieces, _missing):
         cached.cache_clear()
     fontfiles.clear_caches()
 
