@@ -159,11 +159,17 @@ class QrBox(_Model):
         return round(self.caption_size * 1.9) if self.caption.strip() else 0
 
 
+#: The visible label of English campaigns that do not set one: the legally required Chinese, and English.
+ENGLISH_AI_LABEL = "AI生成 · AI-generated"
+
+
 class AiLabel(_Model):
     """The visible "AI生成" mark required by GB 45438-2025."""
 
     text: str = Field(
-        "AI生成", min_length=2, max_length=20, description="Label text; must say AI or 人工智能."
+        "AI生成", min_length=2, max_length=20,
+        description="Label text; must say AI or 人工智能. English campaigns (locale: en) that leave it out get "
+        "AI生成 · AI-generated.",
     )
     corner: Literal["top-left", "top-right", "bottom-left", "bottom-right"] = Field(
         "bottom-left", description="Corner of the poster (and share card) where the label sits."

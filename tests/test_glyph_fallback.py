@@ -283,3 +283,19 @@ def test_the_campaign_validator_warns_about_characters_no_font_draws(
     assert any("poster.texts[0] (outcome shore)" in w and "U+13000" in w for w in warnings), warnings
     assert any("option stargazing" in w and "U+1F320" in w for w in warnings), warnings  # no emoji font there
     assert "U+13000" in caplog.text and "campaign.yaml" in caplog.text
+
+
+def test_english_campaigns_get_a_bilingual_label_by_default() -> None:
+    import yaml
+
+    from posterbooth.schema import Campaign
+    from tests.font_setups import ROOT
+
+    data = yaml.safe_load((ROOT / "campaigns" / "dream-weekend" / "campaign.yaml").read_text(encoding="utf-8"))
+    data["poster"]["label"] = {"corner": "top-right"}
+    assert Campaign.model_validate(data).poster.label.text == LABEL
+    data["poster"]["label"]["text"] = "AI-generated"  # set on purpose: kept
+    assert Campaign.model_validate(data).poster.label.text == "AI-generated"
+    data["locale"] = "zh-CN"
+    del data["poster"]["label"]["text"]
+    assert Campaign.model_validate(data).poster.label.text == "AI生成"
