@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -42,6 +43,24 @@ def _runs(chain: FontChain, text: str) -> tuple[Run, ...]:
     return tuple((face, piece) for face, piece in runs)
 
 
+@functools.lru_cache(maxsize=4096)
+def _visible_line(chain: FontChain, line: str) -> str:
+    """Return one line with what no face draws left out, and the space left dangling before it."""
+    out = ""
+    parts = clusters(line)
+    for i, cluster in enumerate(parts):
+        if cluster.isspace():
+            out += cluster
+            continue
+        drawn = "".join(piece for _, piece in chain.pieces(cluster))
+        if not drawn:
+            after = parts[i + 1] if i + 1 < len(parts) else ""
+            if not after or after.isspace() or unicodedata.category(after[0]) in ("Pe", "Pf", "Po"):
+                out = out.rstrip(" ")  # "test 🌸”" becomes "test”", not "test ”"
+        out += drawn
+    return out
+
+
 @functools.lru_cache(maxsize=512)
 def _emoji(face: Face, cluster: str, size: int) -> tuple[Image.Image, int, int, float]:
     """Return a colour emoji as an RGBA image scaled to the text size, its offset from the pen and its advance."""
@@ -78,7 +97,7 @@ class ChainFont:
 
     def visible(self, text: str) -> str:
         """Return the text with what no face can draw left out (line breaks kept)."""
-        return "\n".join("".join(piece for _, piece in self.runs(line)) for line in text.split("\n"))
+        return "\n".join(_visible_line(self.chain, line) for line in text.split("\n"))
 
     def getlength(self, text: str) -> float:
         """Return the advance width of the text, summed over its runs."""

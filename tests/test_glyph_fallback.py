@@ -195,6 +195,7 @@ def test_emoji_without_an_emoji_font_are_left_out_cleanly(tmp_path: Path) -> Non
         font = chain_font(chain, SIZE)
         assert font.visible("西湖🌸春游🚲") == "西湖春游"
         assert font.visible("Mist ☀️ test") == "Mist ☀ test"  # a plain sun from the text font, no box
+        assert font.visible("“Mist ☀️ test 🌸”") == "“Mist ☀ test”"  # no space left dangling
         assert chain.missing("西湖🌸春游") == ["🌸"]
         assert_every_character_drawn(chain, font.visible("Mist ☀️ test 西湖🌸春游🚲 👨‍👩‍👧"))
 
