@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from posterbooth.fonts import campaign_glyph_warnings
+from posterbooth.fonts import warn_undrawable_text
 from posterbooth.prompt import TemplateProblem, compile_template, render, template_context
 from posterbooth.schema import Campaign
 
@@ -232,8 +232,7 @@ def load_campaign(folder: Path) -> LoadedCampaign:
     _check_provider_settings(campaign, path, node)
     _check_templates(campaign, path, node)
     loaded = LoadedCampaign(definition=campaign, folder=folder)
-    for warning in campaign_glyph_warnings(campaign, loaded.asset(campaign.assets.font)):
-        log.warning("%s: %s", path, warning)
+    warn_undrawable_text(campaign, loaded.asset(campaign.assets.font), path)
     return loaded
 
 

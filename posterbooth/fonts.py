@@ -31,10 +31,11 @@ from posterbooth.schema import Campaign
 __all__ = [
     "CJK_PROBE", "LATIN_PROBE", "Face", "FontChain", "FontNotFoundError", "codepoints", "find_bold_font",
     "campaign_glyph_warnings", "find_cjk_font", "font_chain", "has_glyphs", "load_font", "log_font_chain",
-    "reset_caches",
+    "reset_caches", "warn_undrawable_text",
 ]
 
 log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Face:
@@ -218,9 +219,13 @@ def reset_caches() -> None:
     fontfiles.clear_caches()
 
 
-def log_font_chain(brand_fonts: dict[str, Path | None] | None = None) -> FontChain:
+def log_font_chain(brand_fonts: dict[str, Path | None] | None = None) -> FontChain | None:
     """Log the font chain at INFO (once per process) and each campaign's brand font; return the chain."""
-    chain = font_chain(None)  # building the system chain logs it
+    try:
+        chain = font_chain(None)  # building the system chain logs it
+    except FontNotFoundError as exc:
+        log.error("posters cannot draw text: %s", exc)
+        return None
     for slug, brand in sorted((brand_fonts or {}).items()):
         if brand is not None:
             face = font_chain(brand).faces[0]
@@ -265,3 +270,14 @@ def campaign_glyph_warnings(campaign: Campaign, brand_font: Path | None = None) 
             chars = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in gone[:8])
             warnings.append(f"{where}: no font can draw {chars}; posters leave it out")
     return warnings
+
+
+_warned: set[tuple[str, str]] = set()
+
+
+def warn_undrawable_text(campaign: Campaign, brand_font: Path | None, source: Path) -> None:
+    """Log a warning, once per process, for each campaign text with characters no font can draw."""
+    for warning in campaign_glyph_warnings(campaign, brand_font):
+        if (str(source), warning) not in _warned:
+            _warned.add((str(source), warning))
+            log.warning("%s: %s", source, warning)

@@ -273,8 +273,7 @@ def _scaled_defaults(width: int, height: int) -> dict[str, Any]:
     qr["caption_size"] = max(10, round(QrBox().caption_size * s))
     qr["padding"] = max(4, round(QrBox().padding * s))
     qr["x"] = min(qr["x"], width - qr["size"])
-    label = AiLabel().model_dump()
-    label["margin"] = round(label["margin"] * s)
+    label = {"margin": round(AiLabel().margin * s)}  # the text stays unset: English campaigns get their own
     return {"image": box(ImageBox()), "texts": texts, "logo": box(LogoBox()), "qr": qr, "label": label}
 
 

@@ -278,7 +278,7 @@ def test_the_campaign_validator_warns_about_characters_no_font_draws(
         "title: The Shore Drifter": "title: The Shore Drifter \U00013000",  # an Egyptian hieroglyph
         "label: Stargazing": "label: Stargazing 🌠",
     })
-    with fontconfig_with(tmp_path / "fc", []), caplog.at_level(logging.WARNING, logger="posterbooth.campaigns"):
+    with fontconfig_with(tmp_path / "fc", []), caplog.at_level(logging.WARNING, logger="posterbooth.fonts"):
         loaded = load_campaign(folder)
         warnings = campaign_glyph_warnings(loaded.definition)
     assert any("poster.texts[0] (outcome shore)" in w and "U+13000" in w for w in warnings), warnings
