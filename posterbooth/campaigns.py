@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from posterbooth.fonts import warn_undrawable_text
 from posterbooth.prompt import TemplateProblem, compile_template, render, template_context
 from posterbooth.providers import PROVIDER_NAMES, settings_model
 from posterbooth.schema import Campaign, Style
@@ -231,7 +232,9 @@ def load_campaign(folder: Path) -> LoadedCampaign:
     _check_assets(campaign, folder, path, node)
     _check_provider_settings(campaign, path, node)
     _check_templates(campaign, path, node)
-    return LoadedCampaign(definition=campaign, folder=folder)
+    loaded = LoadedCampaign(definition=campaign, folder=folder)
+    warn_undrawable_text(campaign, loaded.asset(campaign.assets.font), path)
+    return loaded
 
 
 def campaign_folders(root: Path) -> Iterator[Path]:

@@ -1,185 +1,283 @@
-"""Find a font that can draw Chinese, check glyph coverage and load fonts once."""
+"""Find the fonts posters draw with: a per-character chain of brand, Latin, CJK and colour emoji faces."""
 
 from __future__ import annotations
 
 import functools
-import shutil
-import subprocess
-from importlib import resources
+import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from fontTools.ttLib import TTCollection, TTFont
-from PIL import ImageFont
-
-#: Characters a font must draw to count as a CJK font (common Simplified Chinese and punctuation).
-CJK_PROBE = "中文春游目的地生成扫码，。！？"
-
-#: Well-known places of CJK fonts on Debian/Ubuntu/Alpine/macOS, tried after fontconfig.
-SYSTEM_CANDIDATES = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJKsc-Regular.otf",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/source-han-sans/SourceHanSansSC-Regular.otf",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",
-    "/usr/share/fonts/wqy-zenhei/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
-    "/System/Library/Fonts/PingFang.ttc",
-    "/System/Library/Fonts/STHeiti Medium.ttc",
+from posterbooth import fontfiles
+from posterbooth.clusters import clusters, draws_nothing, is_emoji, is_variation_selector, text_form
+from posterbooth.fontfiles import (
+    CJK_PROBE,
+    EMOJI_PROBE,
+    LATIN_PROBE,
+    MAX_EXTRA_FACES,
+    FontNotFoundError,
+    bold_of,
+    codepoints,
+    color_strike,
+    emoji_candidates,
+    has_glyphs,
+    latin_candidates,
+    load_font,
+    mplfonts_font,
+    system_cjk_candidates,
 )
+from posterbooth.prompt import TemplateProblem, render, template_context
+from posterbooth.schema import Campaign
 
-#: The font shipped inside the mplfonts package, the last resort.
-MPLFONTS_FONT = "fonts/NotoSansCJKsc-Regular.otf"
+__all__ = [
+    "CJK_PROBE", "LATIN_PROBE", "Face", "FontChain", "FontNotFoundError", "codepoints", "find_bold_font",
+    "campaign_glyph_warnings", "find_cjk_font", "font_chain", "has_glyphs", "load_font", "log_font_chain",
+    "reset_caches", "warn_undrawable_text",
+]
 
-
-class FontNotFoundError(RuntimeError):
-    """No font that can draw Chinese text is available."""
-
-
-def _face_index(path: Path) -> int:
-    """Return the face of a font collection to use: the Simplified Chinese one when present."""
-    if path.suffix.lower() not in (".ttc", ".otc"):
-        return 0
-    return _collection_sc_index(str(path))
+log = logging.getLogger(__name__)
 
 
-@functools.lru_cache(maxsize=32)
-def _collection_sc_index(path: str) -> int:
-    try:
-        with open(path, "rb") as handle:
-            collection = TTCollection(handle, lazy=True)
-            for index, face in enumerate(collection.fonts):
-                name = face["name"].getDebugName(1) or ""
-                if name.endswith(" SC") or " SC " in name or "CN" in name or "GB" in name:
-                    return index
-    except Exception:  # noqa: BLE001 - a broken font file must not stop the poster
-        return 0
-    return 0
+@dataclass(frozen=True)
+class Face:
+    """One font of a chain; ``role`` says why it is there (brand, latin, cjk, bundled, extra, emoji)."""
+
+    path: Path
+    role: str
+    bold: Path | None = None
+    strike: int | None = None
+    color: bool = False
+    covered: frozenset[int] = field(default=frozenset(), compare=False, hash=False, repr=False)
+
+    def has(self, ch: str) -> bool:
+        """Tell whether this face has a glyph for the character."""
+        return ord(ch) in self.covered
+
+    def describe(self) -> str:
+        """Return the face for the log: role, file and what is special about it."""
+        notes = []
+        if self.bold is not None:
+            notes.append(f"bold {self.bold.name}")
+        elif self.role != "emoji":
+            notes.append("faux bold")
+        if self.color:
+            notes.append(f"colour, {self.strike} px bitmaps" if self.strike else "colour")
+        return f"{self.role}={self.path} ({', '.join(notes)})"
 
 
-@functools.lru_cache(maxsize=32)
-def _codepoints(path: str, mtime: float) -> frozenset[int]:
-    """Return the code points a font file maps to glyphs (cached per file version)."""
-    del mtime  # part of the cache key only
-    try:
-        with open(path, "rb") as handle:
-            cmap = TTFont(handle, fontNumber=_face_index(Path(path)), lazy=True).getBestCmap() or {}
-    except Exception:  # noqa: BLE001 - an unreadable font covers nothing
-        return frozenset()
-    return frozenset(cmap)
+Piece = tuple[Face, str]
 
 
-def codepoints(font_path: Path) -> frozenset[int]:
-    """Return the set of code points the font can draw (empty when unreadable)."""
-    try:
-        mtime = font_path.stat().st_mtime
-    except OSError:
-        return frozenset()
-    return _codepoints(str(font_path), mtime)
+@dataclass(frozen=True)
+class FontChain:
+    """The faces a text is drawn from: each character with the first face that has a glyph for it."""
+
+    faces: tuple[Face, ...]
+
+    @property
+    def text_faces(self) -> tuple[Face, ...]:
+        """Return the faces that draw plain (non-colour) glyphs."""
+        return tuple(face for face in self.faces if not face.color)
+
+    @property
+    def emoji_face(self) -> Face | None:
+        """Return the colour emoji face, or None when the chain has none."""
+        return next((face for face in self.faces if face.color), None)
+
+    def pieces(self, cluster: str) -> tuple[Piece, ...]:
+        """Return what to draw for one cluster: (face, text) pieces, empty when no face can draw it."""
+        return _pieces(self, cluster)
+
+    def missing(self, text: str) -> list[str]:
+        """Return the characters of ``text`` that no face draws (emoji left out included), in order, once."""
+        return list(_missing(self, text))
+
+    def describe(self) -> str:
+        """Return the chain as one log line."""
+        emoji = "" if self.emoji_face else "; no colour emoji font: emoji are left out"
+        return ", ".join(face.describe() for face in self.faces) + emoji
 
 
-def has_glyphs(font_path: Path, text: str) -> bool:
-    """Tell whether the font has a glyph for every non-space character of ``text``."""
-    covered = codepoints(Path(font_path))
+@functools.lru_cache(maxsize=4096)
+def _missing(chain: FontChain, text: str) -> tuple[str, ...]:
+    gone: list[str] = []
+    for cluster in clusters(text):
+        if cluster.isspace() or all(draws_nothing(ch) or is_variation_selector(ch) for ch in cluster):
+            continue
+        drawn = "".join(piece for _, piece in chain.pieces(cluster))
+        for ch in text_form(cluster) if is_emoji(cluster) else cluster:
+            if ch not in drawn and not draws_nothing(ch) and ch not in gone:
+                gone.append(ch)
+    return tuple(gone)
+
+
+@functools.lru_cache(maxsize=16384)
+def _pieces(chain: FontChain, cluster: str) -> tuple[Piece, ...]:
+    if cluster.isspace() or draws_nothing(cluster[0]):
+        return ()
+    if is_emoji(cluster):
+        emoji = chain.emoji_face
+        parts = text_form(cluster)
+        if emoji is not None and parts and all(emoji.has(ch) for ch in parts):
+            return ((emoji, cluster),)
+        # No colour glyph: draw what text fonts have of it (☀ stays a plain sun), leave the rest out.
+        return tuple(piece for ch in parts for piece in _plain(chain.text_faces, ch))
+    return _plain(chain.faces, "".join(ch for ch in cluster if not is_variation_selector(ch)))
+
+
+def _plain(faces: tuple[Face, ...], drawn: str) -> tuple[Piece, ...]:
+    """Return the first face that draws the whole cluster, else the first that draws its base alone."""
+    if not drawn:
+        return ()
+    for face in faces:
+        if all(face.has(ch) for ch in drawn):
+            return ((face, drawn),)
+    for face in faces:  # marks no face draws with their base: draw the base alone
+        if face.has(drawn[0]):
+            return ((face, drawn[0]),)
+    return ()
+
+
+def _face(path: Path, role: str) -> Face | None:
+    """Return a chain face for a font file, or None when the file cannot be used."""
+    covered = codepoints(path)
     if not covered:
-        return False
-    return all(ord(ch) in covered for ch in text if not ch.isspace())
-
-
-def _fontconfig_candidates() -> list[Path]:
-    """List fonts fontconfig says support Chinese, Simplified Chinese first."""
-    fc_list = shutil.which("fc-list")
-    if fc_list is None:
-        return []
-    found: list[Path] = []
-    for lang in ("zh-cn", "zh"):
-        try:
-            out = subprocess.run(
-                [fc_list, f":lang={lang}", "file"], capture_output=True, text=True, timeout=10, check=False
-            ).stdout
-        except (OSError, subprocess.SubprocessError):
-            return found
-        for line in sorted(out.splitlines()):
-            path = Path(line.strip().rstrip(":").strip())
-            if path.suffix and path not in found:
-                found.append(path)
-    # Prefer regular-weight sans-serif Noto / Source Han faces: they suit posters best.
-    found.sort(key=lambda p: (
-        not ("Sans" in p.name and ("CJK" in p.name or "Han" in p.name)),
-        "Mono" in p.name,
-        _weight_rank(p.name),
-        p.name,
-    ))
-    return found
-
-
-def _weight_rank(name: str) -> int:
-    """Rank a font file name by how close its weight is to Regular (0 = Regular)."""
-    lowered = name.lower()
-    for rank, words in enumerate((("regular", "normal", "book"), ("medium",), ("light", "demilight"))):
-        if any(word in lowered for word in words):
-            return rank
-    heavy = ("bold", "black", "heavy", "thin", "extralight")
-    return 9 if any(word in lowered for word in heavy) else 1
-
-
-def _mplfonts_candidate() -> Path | None:
-    try:
-        resource = resources.files("mplfonts").joinpath(MPLFONTS_FONT)
-    except ModuleNotFoundError:
         return None
-    path = Path(str(resource))
-    return path if path.is_file() else None
+    color, strike = color_strike(str(path)) if role == "emoji" else (False, None)
+    if role == "emoji" and not color:
+        return None
+    return Face(path, role, None if color else bold_of(path), strike, color, covered)
 
 
 @functools.lru_cache(maxsize=1)
-def _system_cjk_font() -> Path:
-    candidates: list[Path] = _fontconfig_candidates()
-    candidates += [Path(p) for p in SYSTEM_CANDIDATES]
-    bundled = _mplfonts_candidate()
-    if bundled is not None:
-        candidates.append(bundled)
-    for path in candidates:
-        if path.is_file() and has_glyphs(path, CJK_PROBE):
-            return path
-    raise FontNotFoundError(
-        "No font that can draw Chinese was found: install fonts-noto-cjk (or fonts-wqy-microhei), "
-        "or the mplfonts Python package, or ship a brand font with Chinese glyphs in the campaign."
-    )
+def _system_faces() -> tuple[Face, ...]:
+    """Return the chain without a brand font (built once, and logged at INFO)."""
+    cjk_fonts = [p for p in system_cjk_candidates() if p.is_file() and has_glyphs(p, CJK_PROBE)]
+    full = [p for p in cjk_fonts if has_glyphs(p, LATIN_PROBE)]
+    latinless = [p for p in cjk_fonts if p not in full]
+    bundled = mplfonts_font()
+    own = [bundled] if bundled is not None else []
+    latin = next((p for p in [*full, *own] if has_glyphs(p, LATIN_PROBE)), None)
+    if latin is None:  # no bundled font: any system font with Latin letters
+        latin = next((p for p in latin_candidates() if p.is_file() and has_glyphs(p, LATIN_PROBE)), None)
+    cjk = next(iter([*full, *own, *latinless]), None)
+    if latin is None or cjk is None:
+        raise FontNotFoundError(
+            "No fonts that draw both Chinese and Latin text were found: install the mplfonts Python package "
+            "(a requirement), fonts-noto-cjk, or ship a brand font with Chinese glyphs in the campaign."
+        )
+    roles = [(latin, "latin"), (cjk, "cjk"), *((p, "bundled") for p in own),
+             *((p, "extra") for p in latinless[:MAX_EXTRA_FACES])]
+    emoji = next((f for f in (_face(p, "emoji") for p in emoji_candidates() if p.is_file())
+                  if f is not None and f.has(EMOJI_PROBE)), None)
+    merged: dict[Path, str] = {}
+    for path, role in roles:  # one face per file, named after all its roles (e.g. latin+cjk)
+        merged[path] = f"{merged[path]}+{role}" if path in merged else role
+    faces = [face for face in (_face(path, role) for path, role in merged.items()) if face is not None]
+    if emoji is not None:
+        faces.append(emoji)
+    chain = FontChain(tuple(faces))
+    log.info("poster font chain: %s", chain.describe())
+    return chain.faces
+
+
+def font_chain(brand_font: Path | None = None) -> FontChain:
+    """Return the chain for a campaign: its brand font (when readable) first, then the system chain."""
+    if brand_font is None:
+        return _chain(None, 0.0)
+    try:
+        mtime = Path(brand_font).stat().st_mtime
+    except OSError:
+        return _chain(None, 0.0)
+    return _chain(str(brand_font), mtime)
+
+
+@functools.lru_cache(maxsize=32)
+def _chain(brand: str | None, mtime: float) -> FontChain:
+    del mtime  # part of the cache key only
+    system = _system_faces()
+    face = _face(Path(brand), "brand") if brand else None
+    return FontChain(((face,) if face is not None else ()) + system)
 
 
 def find_cjk_font(preferred: Path | None = None) -> Path:
-    """Return the campaign font if it draws Chinese, else a system or bundled CJK font."""
-    if preferred is not None and Path(preferred).is_file() and has_glyphs(Path(preferred), CJK_PROBE):
+    """Return the campaign font if it draws Chinese and Latin, else the chain's main CJK face."""
+    if preferred is not None and Path(preferred).is_file() and has_glyphs(Path(preferred), CJK_PROBE + LATIN_PROBE):
         return Path(preferred)
-    return _system_cjk_font()
+    faces = _system_faces()
+    return next(f.path for f in faces if not f.color and f.has("中") and f.has("A"))
 
 
 def find_bold_font(regular: Path) -> Path | None:
     """Return the bold sibling of a font file (e.g. NotoSansCJK-Bold.ttc), or None when there is none."""
-    return _bold_sibling(str(regular))
+    return bold_of(Path(regular))
 
 
-@functools.lru_cache(maxsize=16)
-def _bold_sibling(regular: str) -> Path | None:
-    path = Path(regular)
-    for weight in ("Regular", "regular", "Medium", "Normal"):
-        if weight in path.name:
-            candidate = path.with_name(path.name.replace(weight, "Bold" if weight[0].isupper() else "bold"))
-            if candidate.is_file() and has_glyphs(candidate, CJK_PROBE):
-                return candidate
-    return None
+def reset_caches() -> None:
+    """Forget the fonts found so far (after the system's fonts or fontconfig's setup changed)."""
+    for cached in (_system_faces, _chain, _pieces, _missing):
+        cached.cache_clear()
+    fontfiles.clear_caches()
 
 
-@functools.lru_cache(maxsize=128)
-def _load(path: str, size: int, index: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(path, size, index=index)
+def log_font_chain(brand_fonts: dict[str, Path | None] | None = None) -> FontChain | None:
+    """Log the font chain at INFO (once per process) and each campaign's brand font; return the chain."""
+    try:
+        chain = font_chain(None)  # building the system chain logs it
+    except FontNotFoundError as exc:
+        log.error("posters cannot draw text: %s", exc)
+        return None
+    for slug, brand in sorted((brand_fonts or {}).items()):
+        if brand is not None:
+            face = font_chain(brand).faces[0]
+            used = face.role == "brand"
+            log.info("campaign %s: brand font %s %s", slug, brand,
+                     "heads its font chain" if used else "cannot be read: the chain goes without it")
+    return chain
 
 
-def load_font(font_path: Path, size: int) -> ImageFont.FreeTypeFont:
-    """Load a font at a pixel size, cached on path and size."""
-    path = Path(font_path)
-    return _load(str(path), int(size), _face_index(path))
+def _campaign_texts(campaign: Campaign) -> list[tuple[str, str]]:
+    """Return (where, text) for every text a campaign's posters can show, templates dry-run per outcome."""
+    texts = [("poster.label.text", campaign.poster.label.text), ("title", campaign.title)]
+    for question in campaign.questions:
+        texts += [(f"questions[{question.id}] option {o.value}", o.label) for o in question.options]
+    texts += [(f"styles[{style.id}].label", style.label) for style in campaign.styles]
+    sources = [(f"poster.texts[{i}]", block.text) for i, block in enumerate(campaign.poster.texts)]
+    if campaign.poster.qr is not None and campaign.poster.qr.caption.strip():
+        sources.append(("poster.qr.caption", campaign.poster.qr.caption))
+    for outcome in campaign.outcomes:
+        for style in campaign.styles or [None]:
+            context = template_context(campaign, {}, outcome, style)
+            for where, source in sources:
+                try:
+                    texts.append((f"{where} (outcome {outcome.id})", render(source, context)))
+                except TemplateProblem:
+                    continue  # reported by the template check
+    return texts
+
+
+def campaign_glyph_warnings(campaign: Campaign, brand_font: Path | None = None) -> list[str]:
+    """Return a warning for each campaign text with characters no font in the chain can draw."""
+    try:
+        chain = font_chain(brand_font)
+    except FontNotFoundError as exc:
+        return [str(exc)]
+    warnings: list[str] = []
+    seen: set[str] = set()
+    for where, text in _campaign_texts(campaign):
+        gone = [ch for ch in chain.missing(text) if ch not in seen]
+        if gone:
+            seen.update(gone)
+            chars = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in gone[:8])
+            warnings.append(f"{where}: no font can draw {chars}; posters leave it out")
+    return warnings
+
+
+_warned: set[tuple[str, str]] = set()
+
+
+def warn_undrawable_text(campaign: Campaign, brand_font: Path | None, source: Path) -> None:
+    """Log a warning, once per process, for each campaign text with characters no font can draw."""
+    for warning in campaign_glyph_warnings(campaign, brand_font):
+        if (str(source), warning) not in _warned:
+            _warned.add((str(source), warning))
+            log.warning("%s: %s", source, warning)

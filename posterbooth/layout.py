@@ -93,14 +93,17 @@ class TextBlock(_Model):
     )
     font: Literal["brand", "default"] = Field(
         "brand",
-        description="brand: the campaign's font file when it has every character of the text, "
-        "else the default font; default: the built-in Chinese font (Noto Sans CJK).",
+        description="brand: the campaign's font file first, every character it lacks from the font chain "
+        "(Latin face, CJK face, bundled Noto Sans CJK SC, colour emoji); default: the chain without the brand font.",
     )
     max_lines: int = Field(2, ge=1, le=20, description="At most this many lines; the last one ends in '…'.")
     line_height: float = Field(
         1.25, ge=0.8, le=3.0, description="Line spacing as a multiple of the font size."
     )
-    bold: bool = Field(False, description="Draw the text heavier (a thin outline in the text colour).")
+    bold: bool = Field(
+        False, description="Draw the text heavier: a font's bold file where it has one, else a thin outline in the "
+        "text colour (faux bold)."
+    )
     shrink_to_fit: bool = Field(
         True, description="Before cutting text with '…', try smaller sizes down to min_size."
     )
@@ -156,11 +159,17 @@ class QrBox(_Model):
         return round(self.caption_size * 1.9) if self.caption.strip() else 0
 
 
+#: The visible label of English campaigns that do not set one: the legally required Chinese, and English.
+ENGLISH_AI_LABEL = "AI生成 · AI-generated"
+
+
 class AiLabel(_Model):
     """The visible "AI生成" mark required by GB 45438-2025."""
 
     text: str = Field(
-        "AI生成", min_length=2, max_length=20, description="Label text; must say AI or 人工智能."
+        "AI生成", min_length=2, max_length=20,
+        description="Label text; must say AI or 人工智能. English campaigns (locale: en) that leave it out get "
+        "AI生成 · AI-generated.",
     )
     corner: Literal["top-left", "top-right", "bottom-left", "bottom-right"] = Field(
         "bottom-left", description="Corner of the poster (and share card) where the label sits."
@@ -264,8 +273,7 @@ def _scaled_defaults(width: int, height: int) -> dict[str, Any]:
     qr["caption_size"] = max(10, round(QrBox().caption_size * s))
     qr["padding"] = max(4, round(QrBox().padding * s))
     qr["x"] = min(qr["x"], width - qr["size"])
-    label = AiLabel().model_dump()
-    label["margin"] = round(label["margin"] * s)
+    label = {"margin": round(AiLabel().margin * s)}  # the text stays unset: English campaigns get their own
     return {"image": box(ImageBox()), "texts": texts, "logo": box(LogoBox()), "qr": qr, "label": label}
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from posterbooth.layout import PosterLayout
+from posterbooth.layout import ENGLISH_AI_LABEL, PosterLayout
 
 SLUG_RE = r"^[a-z0-9][a-z0-9-]{1,62}$"
 ID_RE = r"^[a-z][a-z0-9_]{0,39}$"
@@ -68,7 +68,9 @@ class Assets(Model):
 
     cover: str | None = Field(None, description="Cover image shown on the landing page and the home page.")
     logo: str | None = Field(None, description="Logo drawn on the poster and the landing page.")
-    font: str | None = Field(None, description="Brand font file (TTF/OTF) used by text blocks with font: brand.")
+    font: str | None = Field(
+        None, description="Brand font file (TTF/OTF): first in the font chain of text blocks with font: brand."
+    )
 
 
 class Theme(Model):
@@ -289,6 +291,14 @@ class Campaign(Model):
             if unknown:
                 raise ValueError(f"question {question.id!r}: show_if has unknown options {unknown}")
         return questions
+
+    @model_validator(mode="after")
+    def _label_in_campaign_language(self) -> Campaign:
+        """Give English campaigns a bilingual AI label unless the definition sets one."""
+        label = self.poster.label
+        if self.locale == "en" and "text" not in label.model_fields_set:
+            label.text = ENGLISH_AI_LABEL
+        return self
 
     @model_validator(mode="after")
     def _references(self) -> Campaign:

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask
 
 from posterbooth.config import ROOT, ConfigError, Settings, load_settings
+from posterbooth.fonts import log_font_chain
 from posterbooth.generation.context import providers_in_use
 from posterbooth.migrate import pending
 from posterbooth.providers import missing_credentials
@@ -71,6 +72,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             raise
         app.extensions["posterbooth.campaigns"] = {}
         app.config["CAMPAIGN_ERROR"] = exc
+    log_font_chain({slug: loaded.asset(loaded.definition.assets.font)
+                    for slug, loaded in app.extensions["posterbooth.campaigns"].items()})
     if not settings.REDIS_URL and not _command_line_tool():
         raise ConfigError("REDIS_URL is not set: run `python app.py` (embedded mode) or set REDIS_URL")
     settings.MEDIA_DIR.mkdir(parents=True, exist_ok=True)

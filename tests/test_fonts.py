@@ -1,4 +1,4 @@
-"""Chinese fonts: found, checked for coverage, and really drawing glyphs rather than tofu boxes."""
+"""Fonts: found, checked for coverage, bold siblings, the fallback chain without fontconfig, no tofu boxes."""
 
 from __future__ import annotations
 
@@ -80,3 +80,39 @@ def test_fonts_are_cached() -> None:
     path = find_cjk_font()
     assert load_font(path, 40) is load_font(path, 40)
     assert load_font(path, 40) is not load_font(path, 41)
+
+
+def test_without_fontconfig_the_well_known_places_are_tried(monkeypatch: pytest.MonkeyPatch,
+                                                             tmp_path: Path) -> None:
+    from posterbooth import fontfiles, fonts
+    from tests.font_setups import latinless_cjk_font
+
+    latinless = latinless_cjk_font(tmp_path)
+    real_which = fontfiles.shutil.which
+    monkeypatch.setattr(fontfiles.shutil, "which", lambda name: None if name == "fc-list" else real_which(name))
+    monkeypatch.setattr(fontfiles, "SYSTEM_CANDIDATES", (str(tmp_path / "absent.ttc"), str(latinless)))
+    monkeypatch.setattr(fontfiles, "EMOJI_CANDIDATES", (str(_latin_only_font()),))  # not a colour font
+    fonts.reset_caches()
+    try:
+        chain = fonts.font_chain()
+        roles = {face.path.name: face.role for face in chain.faces}
+        assert roles == {"NotoSansCJKsc-Regular.otf": "latin+cjk+bundled", latinless.name: "extra"}
+        assert chain.emoji_face is None
+        assert find_cjk_font().name == "NotoSansCJKsc-Regular.otf"
+    finally:
+        monkeypatch.undo()
+        fonts.reset_caches()
+
+
+def test_bold_siblings_are_found_only_when_they_cover_the_same_characters(tmp_path: Path) -> None:
+    from posterbooth.fonts import find_bold_font
+
+    regular = tmp_path / "BrandSans-Regular.ttf"
+    regular.write_bytes(_latin_only_font().read_bytes())
+    assert find_bold_font(regular) is None  # no BrandSans-Bold.ttf next to it
+    bold = tmp_path / "BrandSans-Bold.ttf"
+    bold.write_bytes(_latin_only_font().read_bytes())
+    from posterbooth import fonts
+
+    fonts.reset_caches()
+    assert find_bold_font(regular) == bold
