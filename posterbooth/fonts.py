@@ -26,7 +26,7 @@ from posterbooth.fontfiles import (
     system_cjk_candidates,
 )
 from posterbooth.prompt import TemplateProblem, render, template_context
-from posterbooth.schema import Campaign
+from posterbooth.schema import Campaign, Style
 
 __all__ = [
     "CJK_PROBE", "LATIN_PROBE", "Face", "FontChain", "FontNotFoundError", "codepoints", "find_bold_font",
@@ -245,7 +245,8 @@ def _campaign_texts(campaign: Campaign) -> list[tuple[str, str]]:
     if campaign.poster.qr is not None and campaign.poster.qr.caption.strip():
         sources.append(("poster.qr.caption", campaign.poster.qr.caption))
     for outcome in campaign.outcomes:
-        for style in campaign.styles or [None]:
+        choices: list[Style | None] = [*campaign.styles] or [None]
+        for style in choices:
             context = template_context(campaign, {}, outcome, style)
             for where, source in sources:
                 try:

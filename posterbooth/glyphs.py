@@ -66,11 +66,11 @@ def _emoji(face: Face, cluster: str, size: int) -> tuple[Image.Image, int, int, 
     """Return a colour emoji as an RGBA image scaled to the text size, its offset from the pen and its advance."""
     font = load_font(face.path, face.strike or size)
     left, top, right, bottom = font.getbbox(cluster, anchor="ls")
-    image = Image.new("RGBA", (max(1, right - left), max(1, bottom - top)), (0, 0, 0, 0))
+    image = Image.new("RGBA", (max(1, int(right - left)), max(1, int(bottom - top))), (0, 0, 0, 0))
     ImageDraw.Draw(image).text((-left, -top), cluster, font=font, anchor="ls", embedded_color=True)
     advance = font.getlength(cluster)
     if face.strike is None:
-        return image, left, top, advance
+        return image, int(left), int(top), advance
     ascent, descent = font.getmetrics()
     scale = size / max(1, ascent + descent)  # the emoji's box as tall as the text size
     width, height = max(1, round(image.width * scale)), max(1, round(image.height * scale))
@@ -171,7 +171,7 @@ def paint_text(canvas: Image.Image, xy: tuple[float, float], text: str, font: Im
         return
     left, top, right, bottom = font.getbbox(text, anchor="ls", stroke_width=stroke)
     ox, oy = math.floor(xy[0] + left), math.floor(xy[1] + top)
-    mask = Image.new("L", (right - left + 2, bottom - top + 2), 0)
+    mask = Image.new("L", (int(right - left) + 2, int(bottom - top) + 2), 0)
     ImageDraw.Draw(mask).text((xy[0] - ox, xy[1] - oy), text, font=font, fill=255, anchor="ls",
                               stroke_width=stroke, stroke_fill=255)
     mask = mask.point(lambda v: v * color[3] // 255)

@@ -104,7 +104,8 @@ def prepare_generated(image: Image.Image, background: Color) -> Image.Image:
         try:
             src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
             out_mode = "RGBA" if image.mode == "RGBA" else "RGB"
-            image = ImageCms.profileToProfile(image, src, ImageCms.createProfile("sRGB"), outputMode=out_mode)
+            converted = ImageCms.profileToProfile(image, src, ImageCms.createProfile("sRGB"), outputMode=out_mode)
+            image = converted or image  # None only when converting in place
         except (ImageCms.PyCMSError, OSError, ValueError):
             pass  # an unreadable profile: treat the pixels as sRGB
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
@@ -118,8 +119,8 @@ def prepare_generated(image: Image.Image, background: Color) -> Image.Image:
 def open_asset(path: Path) -> Image.Image:
     with Image.open(path) as img:
         img.load()
-        img = ImageOps.exif_transpose(img) or img
-        return img.convert("RGBA")
+        upright: Image.Image = ImageOps.exif_transpose(img) or img
+        return upright.convert("RGBA")
 
 
 def asset_key(path: Path | None) -> tuple[str, float] | None:

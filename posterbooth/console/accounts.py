@@ -69,7 +69,8 @@ def set_password(db: Database, username: str, password: str) -> None:
 def remove_operator(db: Database, username: str) -> bool:
     """Delete an operator account; return True if it existed."""
     with db.session() as session:
-        return bool(session.execute(delete(Operator).where(Operator.username == username)).rowcount)
+        result = session.execute(delete(Operator).where(Operator.username == username))
+        return bool(getattr(result, "rowcount", 0))
 
 
 def list_operators(db: Database) -> list[tuple[str, str, datetime]]:

@@ -64,8 +64,9 @@ def gallery(slug: str) -> Any:
     page_number = max(1, min(int(page) if page.isdigit() else 1, 100_000))
     query = select(Participation).where(Participation.campaign == slug)
     counter = select(func.count(Participation.id)).where(Participation.campaign == slug)
-    if FILTERS[status] is not None:
-        query, counter = query.where(FILTERS[status]), counter.where(FILTERS[status])
+    condition = FILTERS[status]
+    if condition is not None:
+        query, counter = query.where(condition), counter.where(condition)
     with get_db().session() as session:
         total = session.scalar(counter) or 0
         items = list(session.scalars(query.order_by(Participation.id.desc())
