@@ -61,7 +61,7 @@ def _attendees(app, count: int) -> None:
     """Let attendees take part (their own browsers) and a real worker make their posters."""
     from rq import SimpleWorker
 
-    from tests.test_console import ClosingClient
+    from tests.console_helpers import ClosingClient
 
     app.test_client_class = ClosingClient  # responses closed, as a server does: their events are recorded
     for _ in range(count):
