@@ -11,7 +11,7 @@ KINDS = ("images", "posters", "cards", "uploads")
 
 
 def write_atomically(target: Path, data: bytes) -> None:
-    """Write the bytes to a temporary file beside the target, then rename it into place."""
+    """Write the bytes to a temporary file beside the target (mode 0600), then rename it into place."""
     handle, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
     try:
         with os.fdopen(handle, "wb") as out:
@@ -20,6 +20,18 @@ def write_atomically(target: Path, data: bytes) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def private_tree(root: Path, folder: Path) -> None:
+    """Create ``folder`` and every missing folder between it and ``root`` with mode 0700."""
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    missing = []
+    current = folder
+    while current != root and not current.exists() and root in current.parents:
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        path.mkdir(mode=0o700, exist_ok=True)
 
 
 class MediaStore:
@@ -35,7 +47,7 @@ class MediaStore:
         name = secrets.token_urlsafe(18)
         relative = f"{kind}/{name[:2]}/{name}.{extension.lstrip('.')}"
         target = self.root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_tree(self.root, target.parent)
         write_atomically(target, data)
         return relative
 

@@ -58,7 +58,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config["CAMPAIGN_ERROR"] = exc
     if not settings.REDIS_URL and not _command_line_tool():
         raise ConfigError("REDIS_URL is not set: run `python app.py` (embedded mode) or set REDIS_URL")
-    settings.MEDIA_DIR.mkdir(parents=True, exist_ok=True)
+    settings.MEDIA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     app.extensions["posterbooth.blocklist"] = _blocklist(settings.BLOCKLIST_FILE)
     extensions.init_app(app)
     i18n.init_app(app)
