@@ -46,7 +46,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from posterbooth import campaigns, cli, devices, errors, events, extensions, i18n, security
     from posterbooth.providers import check_settings
-    from posterbooth.views import campaign, health, home, media, photos, reports, result, share, wechat
+    from posterbooth.views import campaign, converters, health, home, media, photos, reports, result, share, wechat
 
     check_settings(settings)
     try:
@@ -61,6 +61,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     settings.MEDIA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     app.extensions["posterbooth.blocklist"] = _blocklist(settings.BLOCKLIST_FILE)
     extensions.init_app(app)
+    converters.init_app(app)
     i18n.init_app(app)
     photos.init_app(app)  # before the CSRF check, which reads the (photo) form
     security.init_app(app)

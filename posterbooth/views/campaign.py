@@ -18,7 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from posterbooth import events
+from posterbooth import events, formats
 from posterbooth.answers import AnswerError, check_answer
 from posterbooth.campaigns import LoadedCampaign
 from posterbooth.devices import device_id
@@ -56,8 +56,8 @@ def landing(slug: str) -> Any:
     """Show the campaign's landing page, or bring a returning attendee back to their poster."""
     loaded = campaign_or_404(slug)
     use_locale(loaded.definition.locale)
-    ref = request.args.get("ref", "")[:16]
-    channel = request.args.get("ch", "")[:40]
+    ref = formats.referral_code(request.args.get("ref", ""))
+    channel = formats.channel(request.args.get("ch", ""))
     if ref or channel:
         draft = get_draft(slug)
         draft["ref"] = ref or draft.get("ref", "")
@@ -91,7 +91,7 @@ def asset(slug: str, kind: str) -> Response:
 
 
 def _entry_url(slug: str) -> str:
-    return campaign_url(public_base_url(), slug, channel=request.args.get("ch", "")[:40])
+    return campaign_url(public_base_url(), slug, channel=formats.channel(request.args.get("ch", "")))
 
 
 @bp.get("/<slug>/qr.png")

@@ -9,7 +9,7 @@ from posterbooth.storage import MediaStore
 bp = Blueprint("media", __name__, url_prefix="/media")
 
 
-@bp.get("/<path:relative>")
+@bp.get("/<media_path:relative>")
 def file(relative: str) -> Response:
     """Serve a stored image; names are random, so it may be cached for a year.
 

@@ -24,7 +24,7 @@ bp = Blueprint("result", __name__, url_prefix="/r")
 
 
 def _participation(public_id: str) -> Participation:
-    participation = by_public_id(get_db(), public_id[:40])
+    participation = by_public_id(get_db(), public_id)
     if participation is None:
         abort(404)
     return participation
@@ -45,7 +45,7 @@ def _progress(participation: Participation) -> Progress | None:
         return None
 
 
-@bp.get("/<public_id>")
+@bp.get("/<token:public_id>")
 def show(public_id: str) -> Any:
     """Show the waiting page, the poster, or what went wrong."""
     participation = _participation(public_id)
@@ -68,7 +68,7 @@ def show(public_id: str) -> Any:
     return render_template("result/failed.html", message=message, can_edit=can_edit, **context)
 
 
-@bp.get("/<public_id>/status.json")
+@bp.get("/<token:public_id>/status.json")
 def status(public_id: str) -> Any:
     """Return the participation's status for the waiting page's polling script."""
     participation = _participation(public_id)
@@ -83,7 +83,7 @@ def status(public_id: str) -> Any:
     return response
 
 
-@bp.post("/<public_id>/answers")
+@bp.post("/<token:public_id>/answers")
 def edit_answers(public_id: str) -> Any:
     """Put a failed or refused participation's answers back into the attendee's draft, to change them."""
     participation = _participation(public_id)

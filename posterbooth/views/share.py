@@ -29,7 +29,7 @@ bp = Blueprint("share", __name__, url_prefix="/s")
 
 
 def _shared(token: str) -> tuple[LoadedCampaign, Participation]:
-    participation = by_share_token(get_db(), token[:40])
+    participation = by_share_token(get_db(), token)
     if participation is None or participation.status != "done" or participation.hidden:
         abort(404)
     loaded = campaigns().get(participation.campaign)
@@ -54,7 +54,7 @@ def _share_context(loaded: LoadedCampaign, participation: Participation) -> dict
     }
 
 
-@bp.get("/<token>")
+@bp.get("/<token:token>")
 def show(token: str) -> Any:
     """Show a shared poster, its personal line and a 'try it yourself' button, with a full link card."""
     loaded, participation = _shared(token)
@@ -72,7 +72,7 @@ def show(token: str) -> Any:
     return finish_page(response, context["jssdk"])
 
 
-@bp.get("/<token>/thumb.jpg")
+@bp.get("/<token:token>/thumb.jpg")
 def thumbnail(token: str) -> Any:
     """Return the poster's labelled square thumbnail, the picture of WeChat's share card."""
     _loaded, participation = _shared(token)
