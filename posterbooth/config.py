@@ -18,6 +18,13 @@ class ConfigError(ValueError):
     """A setting in the environment has a value that cannot be used."""
 
 
+#: Why scaled mode (REDIS_URL set) does not start without PUBLIC_BASE_URL.
+PUBLIC_BASE_URL_MISSING = (
+    "PUBLIC_BASE_URL is not set: with REDIS_URL set (scaled mode) set it to the address attendees reach this "
+    "site at (e.g. https://event.example.com); QR codes, share links and the photo links image providers fetch "
+    "are made from it, never from a request's Host header, and requests for other hosts are refused (400)")
+
+
 def _bool(name: str, raw: str) -> bool:
     value = raw.strip().lower()
     if value in _TRUE:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, Response, render_template, request
+from flask.globals import request_ctx
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -30,8 +31,12 @@ def _messages() -> dict[int, tuple[str, str]]:
     }
 
 
-def http_error(exc: HTTPException) -> tuple[str, int]:
+def http_error(exc: HTTPException) -> tuple[str, int] | Response:
+    """Render the friendly page of an HTTP error (a plain one for a request to a host that is not ours)."""
     status = exc.code or 500
+    if request_ctx.url_adapter is None:  # an untrusted Host: no URLs can be built, so no page with links
+        title, _message = _messages()[400]
+        return Response(f"{status} {title}\n", status=status, mimetype="text/plain")
     title, message = _messages().get(status, _messages()[400 if status < 500 else 500])
     return error_page(status, title, message)
 

@@ -99,6 +99,7 @@ class Participation(Base):
     image_path: Mapped[str] = mapped_column(String(200), default="")
     poster_path: Mapped[str] = mapped_column(String(200), default="")
     share_card_path: Mapped[str] = mapped_column(String(200), default="")
+    #: No longer written (it was the request's host); kept so that older rows and databases still load.
     base_url: Mapped[str] = mapped_column(String(200), default="")
     referrer_id: Mapped[int | None] = mapped_column(ForeignKey("participations.id"), nullable=True, index=True)
     channel: Mapped[str] = mapped_column(String(40), default="")

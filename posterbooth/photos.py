@@ -108,8 +108,7 @@ def provider_inputs(media: MediaStore, participation: Participation, *, secret: 
         raise MissingPhoto("photo")  # deleted (by the attendee) before the poster was made
     if not inputs:
         return ProviderInputs({}, {})
-    base = base_url or participation.base_url
-    return ProviderInputs(read_inputs(media, inputs), input_urls(base, secret, inputs))
+    return ProviderInputs(read_inputs(media, inputs), input_urls(base_url, secret, inputs))
 
 
 def delete_files(media: MediaStore, paths: Mapping[str, str] | list[str]) -> int:

@@ -56,3 +56,45 @@ def test_database_and_media_are_private(tmp_path: Path) -> None:
         folder = folder / part
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
     assert stat.S_IMODE((tmp_path / "media").stat().st_mode) == 0o700
+
+
+def test_scaled_mode_does_not_start_without_a_public_base_url(app_env, monkeypatch) -> None:
+    from posterbooth import create_app
+
+    monkeypatch.setenv("PUBLIC_BASE_URL", "")
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL is not set"):
+        create_app({"TESTING": True})
+
+
+@pytest.mark.parametrize("host", ["evil.example", "event.example.com.evil.net", "x@evil.example"])
+def test_requests_for_another_host_are_refused(client, host: str) -> None:
+    response = client.get("/c/spring-outing", headers={"Host": host})
+    assert response.status_code == 400
+    assert "Traceback" not in response.get_data(as_text=True)
+    assert client.get("/c/spring-outing", headers={"Host": "event.example.com"}).status_code == 200
+    assert client.get("/c/spring-outing", headers={"Host": "localhost:5000"}).status_code == 200
+
+
+def test_the_request_host_never_reaches_links_or_the_database(app, client, run_worker) -> None:
+    from sqlalchemy import select
+
+    from posterbooth.models import Participation
+    from tests.attendee import SPRING, complete
+
+    qr = client.get("/c/spring-outing/qr.svg", headers={"Host": "localhost"})
+    assert qr.status_code == 200
+    result = complete(client, "spring-outing", SPRING)
+    with app.extensions["posterbooth.db"].session() as session:
+        stored = session.scalars(select(Participation)).one()
+    assert stored.base_url == ""
+    run_worker()
+    page = client.get(result, headers={"Host": "127.0.0.1"}, follow_redirects=True).get_data(as_text=True)
+    assert "https://event.example.com/s/" in page and "127.0.0.1" not in page and "localhost" not in page
+
+
+def test_the_embedded_demo_links_to_the_address_it_serves_on() -> None:
+    from app import serving_url
+
+    assert serving_url("127.0.0.1", 5161) == "http://127.0.0.1:5161"
+    lan = serving_url("0.0.0.0", 5162)  # noqa: S104
+    assert lan.startswith("http://") and lan.endswith(":5162") and "0.0.0.0" not in lan

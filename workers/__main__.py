@@ -12,7 +12,7 @@ import time
 
 from rq import SimpleWorker, Worker
 
-from posterbooth.config import ConfigError, load_settings
+from posterbooth.config import PUBLIC_BASE_URL_MISSING, ConfigError, load_settings
 from posterbooth.fonts import find_cjk_font
 from posterbooth.generation.clock import start_clock
 from posterbooth.generation.queue import connect, make_queue
@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if not settings.REDIS_URL:
         print("REDIS_URL is not set: start the app with `python app.py`, or set REDIS_URL.", file=sys.stderr)
+        return 2
+    if not settings.PUBLIC_BASE_URL:
+        print(f"posterbooth worker: cannot start: {PUBLIC_BASE_URL_MISSING}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.LOG_LEVEL, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     connection = connect(settings.REDIS_URL)

@@ -23,7 +23,7 @@ PRODUCER = "Posterbooth"
 
 def poster_url(base_url: str, participation: Participation) -> str:
     """Return the campaign URL, with this participation's referral code, for the poster's QR code."""
-    return campaign_url(base_url or participation.base_url, participation.campaign, ref=participation.referral_code)
+    return campaign_url(base_url, participation.campaign, ref=participation.referral_code)
 
 
 def _source_photo(media: MediaStore, loaded: LoadedCampaign, participation: Participation) -> Image.Image | None:

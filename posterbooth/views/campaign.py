@@ -231,7 +231,7 @@ def _submit(loaded: LoadedCampaign, draft: Draft) -> Any:
     submission = Submission(
         answers=draft["answers"], style_id=draft.get("style") or None, device_id=device,
         submission_key=f"{device}:{draft['key']}", referral_code=draft.get("ref", ""),
-        channel=draft.get("ch", ""), base_url=public_base_url(), inputs=draft_inputs(loaded, draft),
+        channel=draft.get("ch", ""), inputs=draft_inputs(loaded, draft),
     )
     try:
         participation, created = submit(get_db(), get_queue(), loaded, submission,
