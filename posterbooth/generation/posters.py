@@ -11,7 +11,7 @@ from posterbooth.aigc import AigcRecord
 from posterbooth.campaigns import LoadedCampaign
 from posterbooth.models import Participation
 from posterbooth.poster import ComposedPoster, PosterAssets, compose_poster
-from posterbooth.prompt import recorded_context, render
+from posterbooth.prompt import recorded_context, render_or
 from posterbooth.schema import KIND_ROLES
 from posterbooth.storage import MediaStore
 from posterbooth.urls import campaign_url
@@ -46,7 +46,7 @@ def _compose(loaded: LoadedCampaign, image: Image.Image, context: dict[str, obje
     return compose_poster(
         campaign.poster,
         image,
-        render_text=lambda source: render(source, context),
+        render_text=lambda source: render_or("", source, context),
         assets=PosterAssets(
             background_image=loaded.asset(campaign.poster.background_image),
             logo=loaded.asset(campaign.assets.logo),
