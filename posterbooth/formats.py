@@ -13,7 +13,7 @@ ID_FORMAT = r"[A-Za-z0-9_-]{16,43}"
 #: A signed upload link's token (itsdangerous: URL-safe base64 parts joined by dots).
 UPLOAD_LINK_FORMAT = r"[A-Za-z0-9_.-]{20,400}"
 #: A stored public image: kind/xx/name(-thumb).ext, as MediaStore.save names them.
-MEDIA_PATH = r"(?:images|posters|cards)/[A-Za-z0-9_-]{2}/[A-Za-z0-9_-]{8,64}(?:-thumb)?\.(?:jpg|png|gif|webp)"
+MEDIA_PATH = r"(?:images|posters|cards)/[A-Za-z0-9_-]{2}/[A-Za-z0-9_-]{8,64}(?:\.p)?(?:-thumb)?\.(?:jpg|png|gif|webp)"
 #: A referral code as it may arrive in ``?ref=`` (models.new_referral_code makes 12 of [a-z2-9]; older or
 #: mistyped codes are still counted as visits, so any short word of letters and digits is kept).
 REFERRAL_CODE = re.compile(r"[A-Za-z0-9_-]{1,16}")

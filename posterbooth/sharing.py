@@ -140,7 +140,7 @@ def thumbnail_path(media: MediaStore, participation: Participation) -> Path | No
     if target.is_file():
         return target
     loaded = current_app.extensions["posterbooth.campaigns"].get(participation.campaign)
-    data = make_thumbnail(loaded, source, card, fallback_id=participation.public_id)
+    data = make_thumbnail(loaded, source, card, fallback_id=participation.content_id)
     write_atomically(target, data)
     return target
 

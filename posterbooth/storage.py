@@ -8,6 +8,13 @@ import tempfile
 from pathlib import Path
 
 KINDS = ("images", "posters", "cards", "uploads")
+#: Marks the name of an image made from an attendee's photo (no random name contains a dot).
+PERSONAL = ".p"
+
+
+def is_personal(relative: str) -> bool:
+    """Tell whether a stored image was made from an attendee's photo (and is deleted with it)."""
+    return PERSONAL + "." in relative.rsplit("/", 1)[-1] or PERSONAL + "-" in relative.rsplit("/", 1)[-1]
 
 
 def write_atomically(target: Path, data: bytes) -> None:
@@ -40,11 +47,15 @@ class MediaStore:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def save(self, kind: str, data: bytes, extension: str) -> str:
-        """Write the bytes atomically under a new random name; return the path relative to the root."""
+    def save(self, kind: str, data: bytes, extension: str, *, personal: bool = False) -> str:
+        """Write the bytes atomically under a new random name; return the path relative to the root.
+
+        ``personal`` marks an image made from an attendee's photo (its name carries :data:`PERSONAL`): it is
+        deleted with the photo, so it is never cached as immutable.
+        """
         if kind not in KINDS:
             raise ValueError(f"unknown media kind {kind!r}")
-        name = secrets.token_urlsafe(18)
+        name = secrets.token_urlsafe(18) + (PERSONAL if personal else "")
         relative = f"{kind}/{name[:2]}/{name}.{extension.lstrip('.')}"
         target = self.root / relative
         private_tree(self.root, target.parent)
@@ -61,9 +72,10 @@ class MediaStore:
         return candidate
 
     def delete(self, relative: str) -> bool:
-        """Delete a stored file; return True if it existed."""
+        """Delete a stored file (and the share thumbnail made from it); return True if it existed."""
         path = self.path(relative)
         if path is None:
             return False
+        path.with_name(path.stem + "-thumb.jpg").unlink(missing_ok=True)
         path.unlink(missing_ok=True)
         return True

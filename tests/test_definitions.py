@@ -203,3 +203,10 @@ def test_templates_failing_at_run_time_never_break_a_page_or_a_poster() -> None:
         with pytest.raises(TemplateProblem):
             render(source, {})
         assert render_or("fallback", source, {}) == "fallback"
+
+
+def test_zero_day_photo_retention_is_refused_when_the_poster_shows_the_photo(tmp_path) -> None:
+    from tests.test_photo_web import LAB
+
+    with pytest.raises(CampaignError, match="photo_retention_days 0 would delete the poster"):
+        load_campaign(write(tmp_path, LAB.replace("photo-lab", "mini") + "privacy: {photo_retention_days: 0}\n"))

@@ -10,7 +10,8 @@ from posterbooth.db import Database
 from posterbooth.migrate import BASELINE, current, head, pending, upgrade
 from posterbooth.models import Base, Participation
 
-ADDED_LATER = ("provider_submissions", "retries", "inputs", "inputs_deleted_at", "poster_deleted_at")
+ADDED_LATER = ("provider_submissions", "retries", "inputs", "inputs_deleted_at", "poster_deleted_at",
+               "content_id")  # the last: by revision 0002
 
 
 def test_the_migrations_build_exactly_the_tables_the_models_describe(database_url):

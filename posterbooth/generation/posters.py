@@ -9,7 +9,7 @@ from PIL import Image
 
 from posterbooth.aigc import AigcRecord
 from posterbooth.campaigns import LoadedCampaign
-from posterbooth.models import Participation
+from posterbooth.models import Participation, new_token
 from posterbooth.poster import ComposedPoster, PosterAssets, compose_poster
 from posterbooth.prompt import recorded_context, render_or
 from posterbooth.schema import KIND_ROLES
@@ -67,12 +67,13 @@ def make_poster(media: MediaStore, loaded: LoadedCampaign, participation: Partic
     context = recorded_context(campaign, participation.answers, participation.outcome, participation.style)
     composed = _compose(
         loaded, image.convert("RGB"), context, poster_url(base_url, participation),
-        AigcRecord(produce_id=participation.public_id, producer=f"{PRODUCER}/{participation.provider}"),
+        AigcRecord(produce_id=participation.content_id or new_token(), producer=f"{PRODUCER}/{participation.provider}"),
         photo=_source_photo(media, loaded, participation),
     )
+    personal = campaign.shows_photo
     return {
-        "poster_path": media.save("posters", composed.poster_jpeg, "jpg"),
-        "share_card_path": media.save("cards", composed.share_card_jpeg, "jpg"),
+        "poster_path": media.save("posters", composed.poster_jpeg, "jpg", personal=personal),
+        "share_card_path": media.save("cards", composed.share_card_jpeg, "jpg", personal=personal),
     }
 
 

@@ -95,5 +95,7 @@ def forget(public_id: str) -> Any:
         abort(404)
     if participation.device_id != device_id():
         abort(403)
-    forget_photos(get_db(), media(), participation.id)
+    loaded = campaigns().get(participation.campaign)
+    # Images made from the photo go with it (unknown campaign: assume they show it).
+    forget_photos(get_db(), media(), participation.id, derived=loaded is None or loaded.definition.shows_photo)
     return redirect(url_for("result.show", public_id=participation.public_id), code=303)

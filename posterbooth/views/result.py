@@ -64,6 +64,8 @@ def show(public_id: str) -> Any:
     message = FAILURE_MESSAGES.get(participation.error_code, FAILURE_MESSAGES["internal"])
     if participation.hidden:
         message = FAILURE_MESSAGES["expired" if participation.poster_deleted_at else "removed"]
+        if participation.poster_deleted_at and participation.inputs_deleted_at == participation.poster_deleted_at:
+            message = FAILURE_MESSAGES["photo_deleted"]
     can_edit = not participation.hidden and participation.device_id == device_id() and bool(participation.answers)
     return render_template("result/failed.html", message=message, can_edit=can_edit, **context)
 
