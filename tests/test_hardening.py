@@ -98,3 +98,19 @@ def test_the_embedded_demo_links_to_the_address_it_serves_on() -> None:
     assert serving_url("127.0.0.1", 5161) == "http://127.0.0.1:5161"
     lan = serving_url("0.0.0.0", 5162)  # noqa: S104
     assert lan.startswith("http://") and lan.endswith(":5162") and "0.0.0.0" not in lan
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(("method", "url", "status", "english", "chinese"), [
+    ("get", "/c/dream-weekend/no-such-page", 404, "Page not found", "页面不存在"),
+    ("get", "/c/spring-outing/no-such-page", 404, "页面不存在", "Page not found"),
+    ("post", "/c/dream-weekend/q/place", 400, "This page has expired", "页面已过期"),
+    ("post", "/c/dream-weekend/style", 413, "File too large", "文件太大"),
+])
+def test_error_pages_speak_the_campaigns_language(client, method, url, status, english, chinese) -> None:
+    kwargs = {"data": {"x": "a" * (3 << 20)}} if status == 413 else {}
+    other = "en" if english == "页面不存在" else "zh-CN"  # the browser asks for the other language
+    response = getattr(client, method)(url, headers={"Accept-Language": other}, **kwargs)
+    assert response.status_code == status
+    body = response.get_data(as_text=True)
+    assert english in body and chinese not in body
