@@ -306,7 +306,9 @@ def _eight_bit(image: Image.Image) -> Image.Image:
     width, height = image.size
     out = np.empty((height, width), dtype=np.uint8)
     sixteen = image.mode.startswith("I;16")
-    scale = 255.0 / (65535.0 if sixteen or (image.getextrema()[1] or 0) > 255 else 255.0)
+    extrema = image.getextrema()  # (low, high) for these one-band modes
+    high = float(extrema[1]) if isinstance(extrema[1], int | float) else 0.0
+    scale = 255.0 / (65535.0 if sixteen or high > 255 else 255.0)
     for top in range(0, height, _BAND_ROWS):
         band = np.asarray(image.crop((0, top, width, min(height, top + _BAND_ROWS))))
         if sixteen:

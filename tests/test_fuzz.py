@@ -21,11 +21,12 @@ EXAMPLES = 250  # each example sends three requests: 1,500 requests over the two
 
 _PARAM = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
 
+_KNOWN_BAD = st.sampled_from(["\x00", "a\x00b", "\x00.png", "%00", "..", "../../etc/passwd", "a" * 300, "x" * 5000,
+                             "%", "%zz", "\u202e", "😀" * 50, " ", "\r\n", "'; DROP TABLE participations; --"])
 nasty_text = st.one_of(
+    _KNOWN_BAD,  # first (hypothesis's favourite branch): the inputs that broke routes before come up often
     st.text(max_size=20),
     st.text(alphabet=st.characters(codec="utf-8"), min_size=0, max_size=400),
-    st.sampled_from(["\x00", "a\x00b", "%00", "..", "../../etc/passwd", "a" * 300, "x" * 5000, "%", "%zz",
-                     "\u202e", "😀" * 50, " ", "\r\n", "'; DROP TABLE participations; --"]),
 )
 
 
@@ -49,7 +50,7 @@ def requests(draw: st.DrawFn, rules: list[str], known: dict[str, list[str]]) -> 
         path += draw(st.sampled_from(["/", "//", "/x", "/%00", "/" + "z" * 400, "/%2e%2e/%2e%2e/"]))
     if path.startswith("//"):  # the test client would take it for a scheme-relative URL (another host)
         path = "/%2F" + path[2:]
-    method = draw(st.sampled_from(["GET", "GET", "POST", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"]))
+    method = draw(st.sampled_from(["GET", "GET", "GET", "POST", "POST", "HEAD", "PUT", "DELETE", "OPTIONS"]))
     query = draw(st.dictionaries(st.sampled_from(["ref", "ch", "again", "url", "v", "x"]), nasty_text, max_size=3))
     form = draw(st.dictionaries(st.sampled_from(["answer", "style", "draft", "csrf_token", "consent", "photo",
                                                  "keep_photo", "x"]), nasty_text, max_size=4))
