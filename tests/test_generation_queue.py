@@ -486,25 +486,3 @@ def test_a_synchronous_provider_holds_a_slot_only_during_its_call(setup: Setup) 
     assert all(p.status == "done" and p.provider_model == "TextToImageLite" for p in done.values())
     assert in_use == [1, 1, 1] and semaphore.in_use() == 0 and semaphore.waiting() == 0
 
-
-@SQLITE_ONLY
-def test_a_promotion_mark_of_a_dead_process_is_released_at_once(setup: Setup) -> None:
-    import socket
-    import subprocess
-    import sys
-
-    from posterbooth.generation.keys import pointer_key, promotion_mark
-    from posterbooth.generation.slots import PROMOTION_TTL
-
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
-    dead.wait()
-    [alive_pid, dead_pid, old_pid] = add_participations(setup.db, setup.app.extensions["posterbooth.campaigns"][
-        "spring-outing"], 3)
-    ttl = int(PROMOTION_TTL)
-    setup.redis.set(pointer_key(alive_pid), promotion_mark(), ex=ttl)  # this process: alive, just handed a slot
-    setup.redis.set(pointer_key(dead_pid), f"promoted:{socket.gethostname()}:{dead.pid}", ex=ttl)
-    setup.redis.set(pointer_key(old_pid), "promoted:another-host:1", ex=ttl - 10)  # overdue on another host
-    assert requeue_orphans(setup.db, setup.queue, older_than=timedelta(0)) == 2
-    assert setup.redis.get(pointer_key(alive_pid)).decode() == promotion_mark()
-    for participation_id in (dead_pid, old_pid):
-        assert job_status(setup.redis, current_job_id(setup.redis, participation_id)) == "queued"
