@@ -2,8 +2,8 @@
 
     TEST_REDIS_URL=redis://127.0.0.1:6379/8 python bench/worker_kill_soak.py --count 200 --every 2
 
-Two real ``python -m workers`` processes on the fake Tencent Cloud (1 s jobs, concurrency 4); every
-``--every`` seconds the older one is killed (its whole process tree, like a crashed machine) and a new
+``--workers`` real ``python -m workers`` processes on the fake Tencent Cloud (1 s jobs, concurrency 4); every
+``--every`` seconds the oldest one is killed (its whole process tree, like a crashed machine) and a new
 one started. At the end: every participation must be done, and the fake must have been paid once per
 participation (plus at most one per kill that hit a submission in flight, which the participation counts).
 """
@@ -39,6 +39,7 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--every", type=float, default=2.0)
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--workers", type=int, default=4, help="worker processes (the oldest is killed each time)")
     args = parser.parse_args()
     url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     connection = redis.Redis.from_url(url)
@@ -62,7 +63,7 @@ def main() -> int:
             serial += 1
             return WorkerProcess(env, f"soak-{serial}", work / f"w{serial}.log")
 
-        workers = [start(), start()]
+        workers = [start() for _ in range(args.workers)]
         enqueue_all(make_queue(connection, "posterbooth"), ids)
         began = time.monotonic()
         kills = 0
