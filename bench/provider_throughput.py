@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import shutil
 import socket
 import statistics
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             "INSTANCE_DIR": str(temp / "instance"),
             "MEDIA_DIR": str(temp / "media"),
             "CAMPAIGNS_DIR": str(campaigns),
-            "SECRET_KEY": "bench",
+            "SECRET_KEY": secrets.token_hex(32),
             "PUBLIC_BASE_URL": "https://event.example.com",
             "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -169,11 +170,12 @@ def _check_templates(campaign: Campaign, path: Path, node: yaml.Node | None) -> 
             compile_template(source)
         except TemplateProblem as exc:
             raise CampaignError(path, _path_text(loc), f"template error: {exc}", _line_of(node, loc)) from None
-    # Dry-run every outcome and style with empty answers: catches misspelt names at start-up.
+    # Dry-run every outcome and style with empty and with sample answers: catches misspelt names, and
+    # run-time errors (a division by zero, a too-large range), at start-up.
     for outcome in campaign.outcomes:
         choices: list[Style | None] = [*campaign.styles] or [None]
-        for style in choices:
-            context = template_context(campaign, {}, outcome, style)
+        for style, answers in itertools.product(choices, ({}, sample_answers(campaign))):
+            context = template_context(campaign, answers, outcome, style)
             for loc, source in sources:
                 try:
                     render(source, context)
@@ -181,6 +183,19 @@ def _check_templates(campaign: Campaign, path: Path, node: yaml.Node | None) -> 
                     raise CampaignError(
                         path, _path_text(loc), f"template error: {exc}", _line_of(node, loc)
                     ) from None
+
+
+def sample_answers(campaign: Campaign) -> dict[str, Any]:
+    """Return answers to every question as an attendee might give them (first choices, a typed word)."""
+    answers: dict[str, Any] = {}
+    for question in campaign.questions:
+        if question.type == "single" and question.options:
+            answers[question.id] = question.options[0].value
+        elif question.type == "multiple" and question.options:
+            answers[question.id] = [o.value for o in question.options[: max(1, question.min)]]
+        elif question.type == "text":
+            answers[question.id] = "示例" if campaign.locale == "zh-CN" else "sample"
+    return answers
 
 
 def _check_assets(campaign: Campaign, folder: Path, path: Path, node: yaml.Node | None) -> None:

@@ -18,6 +18,13 @@ class ConfigError(ValueError):
     """A setting in the environment has a value that cannot be used."""
 
 
+#: Why scaled mode (REDIS_URL set) does not start without PUBLIC_BASE_URL.
+PUBLIC_BASE_URL_MISSING = (
+    "PUBLIC_BASE_URL is not set: with REDIS_URL set (scaled mode) set it to the address attendees reach this "
+    "site at (e.g. https://event.example.com); QR codes, share links and the photo links image providers fetch "
+    "are made from it, never from a request's Host header, and requests for other hosts are refused (400)")
+
+
 def _bool(name: str, raw: str) -> bool:
     value = raw.strip().lower()
     if value in _TRUE:
@@ -129,15 +136,47 @@ class Settings:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def _secret_key(instance_dir: Path) -> str:
-    path = instance_dir / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    instance_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    path.write_text(key)
-    path.chmod(0o600)
+#: Shortest secret key accepted (characters): a short key makes signed cookies and photo links guessable.
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def private_dir(path: Path) -> Path:
+    """Create a directory (and its parents) readable by the owner only (0700); return it."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def _checked_key(key: str, origin: str) -> str:
+    key = key.strip()
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(f"SECRET_KEY from {origin} is too short: use at least {MIN_SECRET_KEY_LENGTH} "
+                          f"random characters (python -c 'import secrets; print(secrets.token_hex(32))')")
     return key
+
+
+def _secret_key(instance_dir: Path) -> str:
+    """Return the instance's generated key: created once (O_EXCL, 0600) by whichever process comes first."""
+    path = private_dir(instance_dir) / "secret_key"
+    key = secrets.token_hex(32)
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _checked_key(_read_when_written(path), str(path))
+    with os.fdopen(handle, "w") as out:
+        out.write(key)
+    return key
+
+
+def _read_when_written(path: Path, wait: float = 2.0) -> str:
+    """Read a key file another process may still be writing (created empty, then written)."""
+    import time
+
+    deadline = time.monotonic() + wait
+    text = path.read_text()
+    while not text.strip() and time.monotonic() < deadline:
+        time.sleep(0.01)
+        text = path.read_text()
+    return text
 
 
 def _url(name: str, raw: str) -> str:
@@ -173,7 +212,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         REDIS_URL=env.get("REDIS_URL", "").strip(),
         CAMPAIGNS_DIR=Path(env.get("CAMPAIGNS_DIR") or Settings.CAMPAIGNS_DIR).resolve(),
         MEDIA_DIR=Path(env.get("MEDIA_DIR") or instance / "media").resolve(),
-        SECRET_KEY=env.get("SECRET_KEY") or _secret_key(instance),
+        SECRET_KEY=_checked_key(env["SECRET_KEY"], "the environment") if env.get("SECRET_KEY")
+        else _secret_key(instance),
         PUBLIC_BASE_URL=base_url,
         INPUT_URL_BASE=_url("INPUT_URL_BASE", env.get("INPUT_URL_BASE", "")),
         LIST_CAMPAIGNS=_bool("LIST_CAMPAIGNS", env.get("LIST_CAMPAIGNS", "1")),

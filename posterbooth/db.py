@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,7 @@ class Database:
         self.url = url
         options: dict[str, Any] = {}
         if url.startswith("sqlite"):
-            path = url.split("///", 1)[-1]
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            prepare_sqlite_file(url)
             options = {"connect_args": {"timeout": 30, "check_same_thread": False}}
         self.engine: Engine = create_engine(url, **options)
         if url.startswith("sqlite"):
@@ -77,6 +76,17 @@ class Database:
 
 def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
     record.info["checked_in_at"] = time.monotonic()
+
+
+def prepare_sqlite_file(url: str) -> None:
+    """Create a SQLite database's folder (0700) and empty file (0600) first, so neither is ever world-readable."""
+    path = url.split("///", 1)[-1]
+    if not path or path == ":memory:" or not url.startswith("sqlite"):
+        return
+    file = Path(path)
+    file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

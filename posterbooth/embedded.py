@@ -103,6 +103,7 @@ def _env_of(url: str, settings: Settings) -> dict[str, str]:
         os.environ, REDIS_URL=url, DATABASE_URL=settings.DATABASE_URL,
         MEDIA_DIR=str(settings.MEDIA_DIR), INSTANCE_DIR=str(settings.INSTANCE_DIR),
         CAMPAIGNS_DIR=str(settings.CAMPAIGNS_DIR), SECRET_KEY=settings.SECRET_KEY,
+        PUBLIC_BASE_URL=settings.PUBLIC_BASE_URL,
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])),
     )
 

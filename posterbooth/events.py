@@ -30,8 +30,9 @@ import redis
 from flask import Flask, Response, after_this_request, current_app, g, has_request_context
 from flask.cli import AppGroup
 from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
+from posterbooth import formats
 from posterbooth.db import Database
 from posterbooth.models import EVENT_KINDS, Event, Participation
 
@@ -195,7 +196,8 @@ def flush(database: Database, connection: redis.Redis, *, batch: int = BATCH, bu
 
 
 def _text(value: Any) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    return "".join(c for c in text if c.isprintable()) if not text.isprintable() else text
 
 
 def _row(entry_id: str, fields: dict[Any, Any]) -> dict[str, Any]:
@@ -208,7 +210,7 @@ def _row(entry_id: str, fields: dict[Any, Any]) -> dict[str, Any]:
         "campaign": data.get("campaign", "")[:64],
         "device_id": data.get("device", "")[:64],
         "participation_id": int(participation) if participation.isdigit() else None,
-        "ref_code": data.get("ref", "")[:16],
+        "ref_code": formats.referral_code(data.get("ref", "")),
         "referrer_id": None,
         "channel": data.get("channel", "")[:40],
         "step": data.get("step", "")[:40],
@@ -217,7 +219,12 @@ def _row(entry_id: str, fields: dict[Any, Any]) -> dict[str, Any]:
 
 
 def _store(database: Database, entries: Iterable[tuple[Any, dict[Any, Any]]]) -> int:
-    rows = [_row(_text(entry_id), fields) for entry_id, fields in entries]
+    rows = []
+    for entry_id, fields in entries:
+        try:
+            rows.append(_row(_text(entry_id), fields))
+        except (ValueError, OverflowError, OSError) as exc:
+            log.warning("set aside funnel event %s that cannot be read: %s", _text(entry_id), type(exc).__name__)
     rows = [row for row in rows if row["kind"] in EVENT_KINDS and row["campaign"]]
     if not rows:
         return 0
@@ -241,8 +248,9 @@ def _store(database: Database, entries: Iterable[tuple[Any, dict[Any, Any]]]) ->
         with database.session() as session:
             session.execute(insert(Event), rows)
         return len(rows)
-    except IntegrityError:
-        # Another flusher stored some of these in the meantime (an entry claimed twice): skip those.
+    except (IntegrityError, DataError):
+        # Another flusher stored some of these in the meantime (an entry claimed twice), or one entry does
+        # not fit its column: store the others one by one and set those aside.
         return _retry_one_by_one(database, rows)
 
 
@@ -263,6 +271,9 @@ def _retry_one_by_one(database: Database, rows: list[dict[str, Any]]) -> int:
             stored += 1
         except IntegrityError:
             continue
+        except DataError as exc:
+            log.warning("set aside funnel event %s that the database refused: %s", row["stream_id"],
+                        type(exc.orig).__name__ if exc.orig is not None else "DataError")
     return stored
 
 

@@ -48,6 +48,8 @@ FAILURE_MESSAGES = {
     "photo_rejected": _l("The picture service could not use your photo. Please try another one: "
                          "a clear, well-lit photo works best."),
     "photo_missing": _l("Your photo was deleted before the poster could be made. Please add it again."),
+    "photo_deleted": _l("Your photo has been deleted, and with it the poster, share card and pictures made "
+                        "from it."),
 }
 
 

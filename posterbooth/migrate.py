@@ -16,6 +16,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, inspect, text
 
+from posterbooth.db import prepare_sqlite_file
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001_baseline"
 #: Columns Posterbooth 0.1 added to older databases at start-up; a database adopted at the baseline gets any
@@ -76,6 +78,7 @@ def _adopt_legacy(connection: Connection) -> None:
 
 def upgrade(url: str, revision: str = "head") -> str:
     """Migrate the database at ``url`` to ``revision``; return the revision it is at."""
+    prepare_sqlite_file(url)
     engine = create_engine(url)
     try:
         with engine.begin() as connection:

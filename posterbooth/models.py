@@ -66,6 +66,8 @@ class Participation(Base):
     public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_token)
     share_token: Mapped[str] = mapped_column(String(32), unique=True, default=new_token)
     referral_code: Mapped[str] = mapped_column(String(16), unique=True, default=new_referral_code)
+    #: The id public images carry in their AIGC label (ProduceID): random, unrelated to the private public_id.
+    content_id: Mapped[str] = mapped_column(String(32), default=new_token, server_default="")
     submission_key: Mapped[str] = mapped_column(String(64), unique=True)
     campaign: Mapped[str] = mapped_column(String(64), index=True)
     device_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -99,6 +101,7 @@ class Participation(Base):
     image_path: Mapped[str] = mapped_column(String(200), default="")
     poster_path: Mapped[str] = mapped_column(String(200), default="")
     share_card_path: Mapped[str] = mapped_column(String(200), default="")
+    #: No longer written (it was the request's host); kept so that older rows and databases still load.
     base_url: Mapped[str] = mapped_column(String(200), default="")
     referrer_id: Mapped[int | None] = mapped_column(ForeignKey("participations.id"), nullable=True, index=True)
     channel: Mapped[str] = mapped_column(String(40), default="")

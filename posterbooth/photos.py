@@ -108,8 +108,7 @@ def provider_inputs(media: MediaStore, participation: Participation, *, secret: 
         raise MissingPhoto("photo")  # deleted (by the attendee) before the poster was made
     if not inputs:
         return ProviderInputs({}, {})
-    base = base_url or participation.base_url
-    return ProviderInputs(read_inputs(media, inputs), input_urls(base, secret, inputs))
+    return ProviderInputs(read_inputs(media, inputs), input_urls(base_url, secret, inputs))
 
 
 def delete_files(media: MediaStore, paths: Mapping[str, str] | list[str]) -> int:
@@ -118,15 +117,36 @@ def delete_files(media: MediaStore, paths: Mapping[str, str] | list[str]) -> int
     return sum(1 for relative in values if is_upload_path(relative) and media.delete(relative))
 
 
-def forget_photos(db: Database, media: MediaStore, participation_id: int) -> int:
-    """Delete a participation's photos now and record it; return how many files were deleted."""
+def erase_photos(participation: Participation, *, derived: bool) -> list[str]:
+    """Mark a participation's photos deleted, and with ``derived`` the images made from them (its generated
+    picture, poster and share card: it is then hidden); return the media files to delete after the commit."""
+    doomed = [str(v) for v in (participation.inputs or {}).values()]
+    now = utcnow()
+    if participation.inputs:
+        participation.inputs = {}
+        participation.inputs_deleted_at = now
+    made = [p for p in (participation.image_path, participation.poster_path, participation.share_card_path) if p]
+    if derived and made:
+        doomed += made
+        participation.image_path = participation.poster_path = participation.share_card_path = ""
+        participation.hidden = True
+        participation.poster_deleted_at = now
+    return doomed
+
+
+def delete_media(media: MediaStore, paths: list[str]) -> int:
+    """Delete stored files (uploads, and images with their share thumbnails); return how many existed."""
+    return sum(1 for relative in paths if media.delete(relative))
+
+
+def forget_photos(db: Database, media: MediaStore, participation_id: int, *, derived: bool = True) -> int:
+    """Delete a participation's photos now, and (``derived``) every image made from them; record it and
+    return how many files were deleted."""
     with db.session() as session:
         participation = session.get(Participation, participation_id, with_for_update=True)
         if participation is None or not participation.inputs:
             return 0
-        inputs = dict(participation.inputs)
-        participation.inputs = {}
-        participation.inputs_deleted_at = utcnow()
-    deleted = delete_files(media, inputs)
-    log.info("deleted %d photo(s) of participation %s", deleted, participation_id)
+        doomed = erase_photos(participation, derived=derived)
+    deleted = delete_media(media, doomed)
+    log.info("deleted %d photo file(s) and images made from them of participation %s", deleted, participation_id)
     return deleted

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -11,6 +12,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from posterbooth.answers import clean_text
 from posterbooth.schema import Campaign, Outcome, Style
+
+log = logging.getLogger(__name__)
 
 _ENV = ImmutableSandboxedEnvironment(
     autoescape=False, undefined=StrictUndefined, keep_trailing_newline=False, cache_size=400
@@ -30,13 +33,35 @@ def compile_template(source: str) -> Template:
         raise TemplateProblem(str(exc)) from None
 
 
+#: Longest text a template may produce: a loop over a large range is a broken template, not a prompt.
+MAX_RENDERED_LENGTH = 20_000
+
+
 def render(source: str, context: Mapping[str, Any]) -> str:
-    """Render a definition template with the context; the result is one line of plain text."""
+    """Render a definition template with the context; the result is one line of plain text.
+
+    Raises :class:`TemplateProblem` for every failure, also at run time (a division by zero, a range
+    over the sandbox's limit, a filter given the wrong type) and for output over MAX_RENDERED_LENGTH.
+    """
     try:
         text = compile_template(source).render(**context)
     except TemplateError as exc:
         raise TemplateProblem(str(exc)) from None
+    except (ArithmeticError, TypeError, ValueError, LookupError, AttributeError, RecursionError,
+            MemoryError) as exc:
+        raise TemplateProblem(f"{type(exc).__name__}: {exc}") from None
+    if len(text) > MAX_RENDERED_LENGTH:
+        raise TemplateProblem(f"the template produced {len(text)} characters (at most {MAX_RENDERED_LENGTH})")
     return clean_text(text)
+
+
+def render_or(fallback: str, source: str, context: Mapping[str, Any]) -> str:
+    """Render a template, or return ``fallback`` (and log why) when it fails at run time."""
+    try:
+        return render(source, context)
+    except TemplateProblem as exc:
+        log.warning("a campaign template failed at run time (%s); using its fallback", exc)
+        return fallback
 
 
 def _answer_view(campaign: Campaign, answers: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -89,5 +114,8 @@ def compose_prompt(
     campaign: Campaign, answers: Mapping[str, Any], outcome: Outcome, style: Style | None
 ) -> str:
     """Render the campaign's prompt template for these answers, capped to its maximum length."""
-    text = render(campaign.prompt.template, template_context(campaign, answers, outcome, style))
+    context = template_context(campaign, answers, outcome, style)
+    separator = "，" if campaign.locale == "zh-CN" else ", "
+    fallback = separator.join(p for p in (outcome.prompt, context["fragments"], style.prompt if style else "") if p)
+    text = render_or(fallback, campaign.prompt.template, context)
     return text[: campaign.prompt.max_length]

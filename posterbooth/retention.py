@@ -5,7 +5,9 @@
 * the uploaded photos of participations older than the campaign's ``privacy.photo_retention_days``
   (7 days by default, also for participations of campaigns no longer loaded) are deleted and the
   participation records it (``inputs`` emptied, ``inputs_deleted_at`` set); photos of a poster still
-  being made are kept until it is finished;
+  being made are kept until it is finished; when the poster shows the photo (``Campaign.shows_photo``)
+  the generated picture, poster, share card and thumbnail are deleted with it and the poster is hidden;
+* with ``privacy.answers_retention_days`` set, the answers and prompt of older participations are emptied;
 * with ``privacy.poster_retention_days`` set, finished posters older than that lose their image,
   poster, share card and thumbnail files and are hidden (``poster_deleted_at`` set);
 * uploads no participation refers to (drafts that were never submitted) are deleted after
@@ -29,7 +31,7 @@ from sqlalchemy import select
 from posterbooth.campaigns import LoadedCampaign
 from posterbooth.db import Database
 from posterbooth.models import ACTIVE_STATUSES, Participation, utcnow
-from posterbooth.photos import DRAFT_UPLOAD_HOURS, UPLOADS, delete_files, is_upload_path
+from posterbooth.photos import DRAFT_UPLOAD_HOURS, UPLOADS, delete_media, erase_photos, is_upload_path
 from posterbooth.schema import Privacy
 from posterbooth.storage import MediaStore
 
@@ -47,10 +49,12 @@ class PurgeReport:
     posters: int = 0
     poster_files: int = 0
     draft_files: int = 0
+    answers: int = 0
 
     def __str__(self) -> str:
-        return (f"photos of {self.photos} participations ({self.photo_files} files), "
-                f"{self.posters} posters ({self.poster_files} files), {self.draft_files} abandoned uploads")
+        return (f"photos of {self.photos} participations ({self.photo_files} files), {self.posters} posters "
+                f"({self.poster_files} files), {self.draft_files} abandoned uploads, answers of {self.answers} "
+                "participations")
 
 
 def purge_expired(db: Database, media: MediaStore, campaigns: Mapping[str, LoadedCampaign],
@@ -61,20 +65,43 @@ def purge_expired(db: Database, media: MediaStore, campaigns: Mapping[str, Loade
     photo_days = {slug: c.definition.privacy.photo_retention_days for slug, c in campaigns.items()
                   if c.definition.photo_questions}
     for slug, days in photo_days.items():
-        _purge_photos(db, media, report, now - timedelta(days=days), Participation.campaign == slug)
+        _purge_photos(db, media, report, now - timedelta(days=days), Participation.campaign == slug,
+                      derived=campaigns[slug].definition.shows_photo)
     _purge_photos(db, media, report, now - timedelta(days=DEFAULT_PHOTO_DAYS),
-                  Participation.campaign.not_in(list(campaigns)))
+                  Participation.campaign.not_in(list(campaigns)), derived=True)
+    for slug, loaded in campaigns.items():
+        answer_days = loaded.definition.privacy.answers_retention_days
+        if answer_days is not None:
+            report.answers += _purge_answers(db, slug, now - timedelta(days=answer_days))
     for slug, loaded in campaigns.items():
         poster_days = loaded.definition.privacy.poster_retention_days
         if poster_days is not None:
             _purge_posters(db, media, report, slug, now - timedelta(days=poster_days))
     report.draft_files = _purge_drafts(db, media, list(photo_days), list(campaigns), now)
-    if report.photos or report.posters or report.draft_files:
+    if report.photos or report.posters or report.draft_files or report.answers:
         log.info("retention: deleted %s", report)
     return report
 
 
-def _purge_photos(db: Database, media: MediaStore, report: PurgeReport, cutoff: datetime, where: object) -> None:
+def _purge_answers(db: Database, slug: str, cutoff: datetime) -> int:
+    """Empty the answers and prompts of a campaign's finished participations older than the cutoff."""
+    with db.session() as session:
+        rows = session.scalars(
+            select(Participation).where(
+                Participation.campaign == slug,
+                Participation.status.not_in(ACTIVE_STATUSES),
+                Participation.created_at < cutoff,
+                Participation.prompt != "",
+            )
+        ).all()
+        for participation in rows:
+            participation.answers = {}
+            participation.prompt = participation.negative_prompt = ""
+        return len(rows)
+
+
+def _purge_photos(db: Database, media: MediaStore, report: PurgeReport, cutoff: datetime, where: object, *,
+                  derived: bool) -> None:
     with db.session() as session:
         rows = session.scalars(
             select(Participation).where(
@@ -88,12 +115,13 @@ def _purge_photos(db: Database, media: MediaStore, report: PurgeReport, cutoff: 
         for participation in rows:
             if not participation.inputs:
                 continue
-            doomed.extend(str(v) for v in participation.inputs.values())
-            participation.inputs = {}
-            participation.inputs_deleted_at = utcnow()
+            made = erase_photos(participation, derived=derived)
+            doomed.extend(made)
             report.photos += 1
+            if participation.poster_deleted_at is not None and participation.hidden and derived:
+                report.posters += 1
     # The rows say "deleted" before the files go: a crash in between leaves files the draft sweep removes.
-    report.photo_files += delete_files(media, doomed)
+    report.photo_files += delete_media(media, doomed)
 
 
 def _purge_posters(db: Database, media: MediaStore, report: PurgeReport, slug: str, cutoff: datetime) -> None:

@@ -33,6 +33,9 @@ KIND_ROLES: dict[str, tuple[str, ...]] = {
     "product_background": ("product",),
     "try_on": ("model", "garment"),
 }
+#: Kinds whose picture shows what the attendee's photo shows (a restyled photo, an avatar, a sticker, a try-on):
+#: the picture, poster, share card and thumbnail are deleted with the photo.
+LIKENESS_KINDS = frozenset({"image_to_image", "avatar", "meme", "try_on"})
 PhotoRole = Literal["photo", "sketch", "product", "model", "garment"]
 #: The answer stored for a photo question; the photo itself is kept apart (see posterbooth.photos).
 PHOTO_ANSWER = "photo"
@@ -242,6 +245,11 @@ class Privacy(Model):
     poster_retention_days: int | None = Field(
         None, ge=1, le=3650, description="Days posters are kept before they are deleted; empty: kept."
     )
+    answers_retention_days: int | None = Field(
+        None, ge=1, le=3650,
+        description="Days the answers and the composed prompt are kept before the retention job empties them "
+        "(the poster stays, within poster_retention_days); empty: kept for the campaign's statistics.",
+    )
 
 
 class ShareCard(Model):
@@ -333,6 +341,10 @@ class Campaign(Model):
         kind = self.generation.kind
         roles = KIND_ROLES[kind]
         photos = [q for q in self.questions if q.type == "photo"]
+        if photos and self.privacy.photo_retention_days == 0 and (
+                self.poster.photo is not None or kind in LIKENESS_KINDS):
+            raise ValueError("privacy.photo_retention_days 0 would delete the poster as soon as it is made: it "
+                             "shows the attendee's photo and is deleted with it; keep photos for at least 1 day")
         if not roles and self.poster.photo is not None:
             raise ValueError(f"poster.photo shows the attendee's photo, but generation.kind {kind} takes none")
         if not roles:
@@ -373,6 +385,15 @@ class Campaign(Model):
             return None
         roles = KIND_ROLES[self.generation.kind]
         return question.role or (roles[0] if roles else "photo")
+
+    @property
+    def shows_photo(self) -> bool:
+        """Return True when the poster shows the attendee's photo (poster.photo, or a likeness kind).
+
+        Its images are then derived from the photo and are deleted with it.
+        """
+        return bool(self.photo_questions) and (
+            self.poster.photo is not None or self.generation.kind in LIKENESS_KINDS)
 
     @property
     def photo_questions(self) -> list[Question]:

@@ -147,7 +147,7 @@ def thumbnail_path(media: MediaStore, participation: Participation,
     if before_drawing is not None:
         before_drawing()
     loaded = current_app.extensions["posterbooth.campaigns"].get(participation.campaign)
-    data = make_thumbnail(loaded, source, card, fallback_id=participation.public_id)
+    data = make_thumbnail(loaded, source, card, fallback_id=participation.content_id)
     write_atomically(target, data)
     return target
 

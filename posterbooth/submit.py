@@ -35,7 +35,6 @@ class Submission:
     submission_key: str
     referral_code: str = ""
     channel: str = ""
-    base_url: str = ""
     #: The draft's stored photos by input name (photo, garment...).
     inputs: Mapping[str, str] = field(default_factory=dict)
 
@@ -80,7 +79,6 @@ def record(db: Database, loaded: LoadedCampaign, submission: Submission, *, defa
         seed=secrets.randbelow(2**31 - 1),
         provider=campaign.generation.provider or default_provider,
         channel=submission.channel[:40],
-        base_url=submission.base_url[:200],
         inputs=dict(submission.inputs),
     )
     try:

@@ -8,6 +8,13 @@ with one of :data:`UPLOAD_ERROR_CODES`, which the web maps to a translated messa
 
 The file name and the client's content type are never consulted: the format comes from
 the bytes. Dimensions are checked from the header, before any pixel is decoded.
+
+Decoding stays within a memory budget: the decoded size (width × height × bytes per pixel of
+the mode it is worked on) is capped for every format, a tiny file that claims a huge picture
+(an extreme pixels-per-byte ratio) is refused before decoding, 16- and 32-bit greyscale is
+brought to 8 bits in row bands without float copies of the whole picture, the picture is
+shrunk before it is converted to RGB, and at most :data:`DECODE_SLOTS` decodes run at once in
+a process (the others wait their turn).
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 import functools
 import io
 import logging
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +54,20 @@ DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_PIXELS = 50_000_000
 DEFAULT_MAX_SIDE = 2048
 DEFAULT_MIN_SIDE = 64
+#: Decoded bytes allowed for one upload (width × height × bytes per pixel): about 40 Mpx of RGB.
+DEFAULT_MAX_DECODED_BYTES = 160 * 1024 * 1024
+#: A file this many times smaller than its pixel count is a decompression bomb, not a photo (phone photos
+#: are under 20 pixels per byte); only checked above CHECK_RATIO_ABOVE pixels, so small flat pictures pass.
+DEFAULT_MAX_PIXELS_PER_BYTE = 100
+CHECK_RATIO_ABOVE = 4_000_000
+#: Decodes that may run at once in one process; more wait for a free slot.
+DECODE_SLOTS = 2
+_decode_slots = threading.BoundedSemaphore(DECODE_SLOTS)
+#: Bytes per pixel of each mode as Pillow holds it (and as it is worked on: palette and 1-bit pictures are
+#: converted to RGBA before they are shrunk).
+_BYTES_PER_PIXEL = {"1": 4, "P": 4, "PA": 4, "L": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2}
+#: Rows converted at once when bringing high-bit-depth greyscale to 8 bits.
+_BAND_ROWS = 256
 #: Encoded output budget: GenerateAvatar takes < 6 MB, the other Tencent actions < 8 MB of base64.
 DEFAULT_MAX_OUTPUT_BYTES = 4 * 1024 * 1024
 
@@ -142,8 +164,13 @@ def clean_upload(
     min_side: int = DEFAULT_MIN_SIDE,
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES,
     allow_animated: bool = False,
+    max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES,
+    max_pixels_per_byte: float = DEFAULT_MAX_PIXELS_PER_BYTE,
 ) -> CleanImage:
-    """Check, orient, strip, resize and re-encode an uploaded photo; raise UploadError when refused."""
+    """Check, orient, strip, resize and re-encode an uploaded photo; raise UploadError when refused.
+
+    ``max_pixels_per_byte`` 0 switches the ratio check off (for tests of the decoder's own budget).
+    """
     unknown = set(allowed) - set(KNOWN_FORMATS)
     if unknown:
         raise ValueError(f"unknown upload formats {sorted(unknown)}; known: {KNOWN_FORMATS}")
@@ -157,13 +184,33 @@ def clean_upload(
     if fmt not in allowed or (fmt == "heic" and not _register_heif()):
         raise UploadError("unsupported_format", fmt)
 
-    image = _open(data, fmt, max_pixels=max_pixels, min_side=min_side, allow_animated=allow_animated)
-    try:
-        picture = _decode(image, fmt, max_side)
-    finally:
-        image.close()
-    picture = _fit(picture, max_side)
-    return _encode(picture, fmt, max_output_bytes)
+    with _decode_slots:
+        image = _open(data, fmt, max_pixels=max_pixels, min_side=min_side, allow_animated=allow_animated)
+        try:
+            _check_budget(image, fmt, len(data), max_side, max_decoded_bytes, max_pixels_per_byte)
+            picture = _decode(image, fmt, max_side)
+        finally:
+            image.close()
+        picture = _fit(picture, max_side)
+        return _encode(picture, fmt, max_output_bytes)
+
+
+def _check_budget(image: Image.Image, fmt: str, size: int, max_side: int, max_decoded_bytes: int,
+                  max_pixels_per_byte: float) -> None:
+    """Refuse, before decoding, a picture whose pixels would take more memory than allowed."""
+    width, height = image.size
+    pixels = width * height
+    if max_pixels_per_byte and pixels > CHECK_RATIO_ABOVE and pixels > size * max_pixels_per_byte:
+        raise UploadError("too_many_pixels", f"{width}x{height} from {size} bytes: a decompression bomb")
+    if fmt == "jpeg":
+        scale = max_side / max(width, height)
+        if scale < 1:  # decoded at 1/2, 1/4 or 1/8 scale (see _decode)
+            factor = 8 if scale <= 1 / 8 else 4 if scale <= 1 / 4 else 2 if scale <= 1 / 2 else 1
+            pixels = -(-width // factor) * -(-height // factor)
+    decoded = pixels * _BYTES_PER_PIXEL.get(image.mode, 4)
+    if decoded > max_decoded_bytes:
+        raise UploadError("too_many_pixels", f"{width}x{height} {image.mode} decodes to {decoded} bytes "
+                                             f"> {max_decoded_bytes}")
 
 
 def _open(data: bytes, fmt: str, *, max_pixels: int, min_side: int, allow_animated: bool) -> Image.Image:
@@ -199,9 +246,15 @@ def _decode(image: Image.Image, fmt: str, max_side: int) -> Image.Image:
                 # Decode at 1/2, 1/4 or 1/8 scale when that still leaves at least the target size.
                 image.draft("RGB", (int(image.width * scale) + 1, int(image.height * scale) + 1))
         image.load()
-        icc = image.info.get("icc_profile")
-        upright = _exif_transpose(image)
-        return _to_srgb(upright, icc)
+        info = dict(image.info)
+        working = _eight_bit(image)
+        if working.mode in ("1", "P", "PA"):
+            working = working.convert("RGBA" if "transparency" in info or working.mode == "PA" else "RGB")
+        # Shrink before orienting and converting to RGB: those copies are then small.
+        working = _fit(working, max_side)
+        working.info.update(info)
+        upright = _exif_transpose(working)
+        return _to_srgb(upright, info.get("icc_profile"))
     except UploadError:
         raise
     except Exception as exc:  # noqa: BLE001 - truncated or corrupt data fails in many ways inside decoders
@@ -219,7 +272,6 @@ def _exif_transpose(image: Image.Image) -> Image.Image:
 
 def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
     """Return the pixels as RGB or RGBA in sRGB, converting through the embedded ICC profile if any."""
-    image = _eight_bit(image)
     alpha: Image.Image | None = None
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
         rgba = image.convert("RGBA")
@@ -244,12 +296,28 @@ def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
 
 
 def _eight_bit(image: Image.Image) -> Image.Image:
-    """Scale 16-bit and 32-bit greyscale images down to 8-bit "L" (Pillow's convert would clip them)."""
+    """Scale 16-bit and 32-bit greyscale images down to 8-bit "L" (Pillow's convert would clip them).
+
+    16-bit samples keep their high byte; 32-bit ones are scaled in bands of rows: no float copy of the
+    whole picture is ever made.
+    """
     if image.mode not in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         return image
-    array = np.asarray(image, dtype=np.float64)
-    top = 65535.0 if image.mode.startswith("I;16") or array.max(initial=0) > 255 else 255.0
-    return Image.fromarray(np.clip(array * (255.0 / top), 0, 255).astype(np.uint8), "L")
+    width, height = image.size
+    out = np.empty((height, width), dtype=np.uint8)
+    sixteen = image.mode.startswith("I;16")
+    extrema = image.getextrema()  # (low, high) for these one-band modes
+    high = float(extrema[1]) if isinstance(extrema[1], int | float) else 0.0
+    scale = 255.0 / (65535.0 if sixteen or high > 255 else 255.0)
+    for top in range(0, height, _BAND_ROWS):
+        band = np.asarray(image.crop((0, top, width, min(height, top + _BAND_ROWS))))
+        if sixteen:
+            np.right_shift(band, 8, out=out[top:top + _BAND_ROWS], casting="unsafe")
+        else:
+            scaled = band.astype(np.float32) * scale
+            np.clip(scaled, 0, 255, out=scaled)
+            out[top:top + _BAND_ROWS] = scaled
+    return Image.fromarray(out, "L")
 
 
 def _fit(image: Image.Image, max_side: int) -> Image.Image:

@@ -9,10 +9,11 @@ import os
 import sys
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
-from posterbooth.config import ROOT, ConfigError, Settings, load_settings
+from posterbooth.config import PUBLIC_BASE_URL_MISSING, ROOT, ConfigError, Settings, load_settings
 from posterbooth.fonts import log_font_chain
 from posterbooth.generation.context import providers_in_use
 from posterbooth.migrate import pending
@@ -52,6 +53,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from posterbooth.providers import check_settings
     from posterbooth.views import (
         campaign,
+        converters,
         health,
         home,
         images,
@@ -76,9 +78,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
                     for slug, loaded in app.extensions["posterbooth.campaigns"].items()})
     if not settings.REDIS_URL and not _command_line_tool():
         raise ConfigError("REDIS_URL is not set: run `python app.py` (embedded mode) or set REDIS_URL")
-    settings.MEDIA_DIR.mkdir(parents=True, exist_ok=True)
+    if not settings.PUBLIC_BASE_URL and not _command_line_tool():
+        raise ConfigError(PUBLIC_BASE_URL_MISSING)
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(settings.PUBLIC_BASE_URL)
+    settings.MEDIA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     app.extensions["posterbooth.blocklist"] = _blocklist(settings.BLOCKLIST_FILE)
     extensions.init_app(app)
+    converters.init_app(app)
     i18n.init_app(app)
     photos.init_app(app)  # before the CSRF check, which reads the (photo) form
     security.init_app(app)
@@ -98,6 +104,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if not _command_line_tool():
         _check_start(app, settings)
     return app
+
+
+#: Host names a request may also name: the machine itself (health checks, the embedded demo on a laptop).
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1")
+
+
+def trusted_hosts(public_base_url: str) -> list[str] | None:
+    """Return the hosts requests may name (PUBLIC_BASE_URL's and the local ones); None trusts any (CLI tools)."""
+    if not public_base_url:
+        return None
+    host = urlsplit(public_base_url).hostname or ""
+    return [host, *LOCAL_HOSTS]
 
 
 def _check_start(app: Flask, settings: Settings) -> None:

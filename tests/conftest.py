@@ -156,7 +156,7 @@ def app_env(
         "INSTANCE_DIR": str(tmp_path / "instance"),
         "MEDIA_DIR": str(tmp_path / "media"),
         "CAMPAIGNS_DIR": str(CAMPAIGNS),
-        "SECRET_KEY": "test-secret",
+        "SECRET_KEY": "test-secret-0123456789abcdef0123456789",
         "PUBLIC_BASE_URL": "https://event.example.com",
         "IMAGE_PROVIDER": "offline",
     }

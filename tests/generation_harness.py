@@ -47,7 +47,7 @@ def add_participations(db: Database, loaded: LoadedCampaign, count: int, provide
     ids = []
     for _ in range(count):
         submission = Submission(answers=answers, style_id=None, device_id=uuid.uuid4().hex,
-                                submission_key=uuid.uuid4().hex, base_url="https://event.example.com")
+                                submission_key=uuid.uuid4().hex)
         participation, _created = record(db, loaded, submission, default_provider=provider)
         ids.append(participation.id)
     return ids

@@ -118,3 +118,30 @@ def test_missing_csrf_message_is_in_the_campaign_language(client):
     response = client.post("/c/spring-outing/q/scenery", data={"answer": "lake"},
                            headers={"Accept-Language": "zh-CN"})
     assert response.status_code == 400 and "页面已过期" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("get", "/media/" + "a" * 300),
+        ("get", "/media/posters/ab/" + "a" * 300 + ".jpg"),
+        ("get", "/media/%00"),
+        ("get", "/media/%00.png"),
+        ("get", "/media/posters/ab/a%00b.jpg"),
+        ("get", "/r/%00"),
+        ("get", "/r/a%00b/status.json"),
+        ("get", "/r/" + "a" * 300),
+        ("post", "/r/%00/answers"),
+        ("post", "/r/%00/photo/delete"),
+        ("get", "/s/%00"),
+        ("get", "/s/%00/thumb.jpg"),
+        ("get", "/s/" + "b" * 300 + "/thumb.jpg"),
+        ("get", "/u/%00/photo.jpg"),
+        ("get", "/u/" + "c" * 600 + "/photo.jpg"),
+    ],
+)
+def test_nul_bytes_and_overlong_names_are_404(client, method, url):
+    response = getattr(client, method)(url)
+    assert response.status_code in {400, 404}, url
+    assert "Traceback" not in response.get_data(as_text=True)

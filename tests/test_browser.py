@@ -64,12 +64,13 @@ def live(app_env, monkeypatch: pytest.MonkeyPatch, fake_wechat: FakeWeChatServer
     """Serve the app (WeChat configured, links on the request's host) on a free loopback port."""
     from posterbooth import create_app
 
-    monkeypatch.setenv("PUBLIC_BASE_URL", "")
+    holder = {}
+    server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)
+    monkeypatch.setenv("PUBLIC_BASE_URL", f"http://127.0.0.1:{server.server_port}")
     monkeypatch.setenv("WECHAT_APP_ID", fake_wechat.app_id)
     monkeypatch.setenv("WECHAT_APP_SECRET", fake_wechat.app_secret)
     monkeypatch.setenv("WECHAT_API_BASE", fake_wechat.url)
-    app = create_app()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    app = holder["app"] = create_app()
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}", app

@@ -85,6 +85,14 @@ BROKEN = [
      "prompt.template", "template error", 19),
     ("template sandbox", MINIMAL.replace("answers.color.prompt", "outcome.__class__.__mro__"),
      "prompt.template", "template error", 19),
+    ("template division by zero", MINIMAL.replace("answers.color.prompt", "1 / 0"),
+     "prompt.template", "ZeroDivisionError", 19),
+    ("template division by a sample answer", MINIMAL.replace(
+        "answers.color.prompt", "10 / (answers.name.text | length)"), "prompt.template", "ZeroDivisionError", 19),
+    ("template huge range", MINIMAL.replace("answers.color.prompt", "range(10 ** 9) | list"),
+     "prompt.template", "template error", 19),
+    ("template huge output", MINIMAL.replace("answers.color.prompt", "'x' * 99999"),
+     "prompt.template", "characters", 19),
     ("show_if later question", MINIMAL.replace("    required: false",
                                                "    required: false\n    show_if: {question: later, any_of: [x]}"),
      "questions", "not an earlier question", 5),
@@ -187,3 +195,19 @@ def test_every_definition_field_is_documented():
     documented = set(re.findall(r"`([a-z_\[\].]+)`", docs))
     missing = sorted(_field_paths(Campaign) - documented)
     assert not missing, f"document these campaign fields in docs/campaigns.md: {missing}"
+
+
+def test_templates_failing_at_run_time_never_break_a_page_or_a_poster() -> None:
+    from posterbooth.prompt import TemplateProblem, render, render_or
+
+    for source in ("{{ 1 / 0 }}", "{{ range(10 ** 9) | list }}", "{{ '%d' % 'x' }}", "{{ 'x' * 99999 }}"):
+        with pytest.raises(TemplateProblem):
+            render(source, {})
+        assert render_or("fallback", source, {}) == "fallback"
+
+
+def test_zero_day_photo_retention_is_refused_when_the_poster_shows_the_photo(tmp_path) -> None:
+    from tests.test_photo_web import LAB
+
+    with pytest.raises(CampaignError, match="photo_retention_days 0 would delete the poster"):
+        load_campaign(write(tmp_path, LAB.replace("photo-lab", "mini") + "privacy: {photo_retention_days: 0}\n"))

@@ -118,3 +118,32 @@ def test_funnel_counts_devices_per_step_and_channel(admin_app, app_env):
     channels = {entry["channel"]: entry for entry in report["channels"]}
     assert channels["booth"] == {"channel": "booth", "visitors": 1, "participations": 1, "posters": 1}
     assert channels[""] == {"channel": "", "visitors": 1, "participations": 0, "posters": 0}
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_bad_entry_is_set_aside_and_the_rest_acknowledged(app, redis_conn: redis.Redis):
+    database = app.extensions["posterbooth.db"]
+    events.emit(redis_conn, "landing_view", "spring-outing", device_id="good-1")
+    # What a NUL in ?ch= or ?ref= used to put in the stream, and an entry whose id is no time at all.
+    redis_conn.xadd(events.STREAM, {"kind": "landing_view", "campaign": "spring-outing", "device": "d\x00x",
+                                    "participation": "", "ref": "a\x00b", "channel": "ch\x00annel"})
+    events.emit(redis_conn, "start", "spring-outing", device_id="good-2")
+    redis_conn.xadd(events.STREAM, {"kind": "start", "campaign": "spring-outing", "device": "late"},
+                    id="99999999999999999-0")
+    assert events.flush(database, redis_conn) == 3
+    assert redis_conn.xlen(events.STREAM) == 0
+    assert redis_conn.xpending(events.STREAM, events.GROUP)["pending"] == 0
+    rows = _rows(app)
+    assert [(r.device_id, r.channel, r.ref_code) for r in rows] == [
+        ("good-1", "", ""), ("dx", "channel", "ab"), ("good-2", "", "")]
+
+
+def test_malformed_ref_and_channel_never_reach_the_events(app, redis_conn: redis.Redis):
+    client = app.test_client()
+    for query in ("ref=%00&ch=%00", "ref=" + "a" * 300 + "&ch=" + "b" * 300, "ref=a%00b&ch=x%01y"):
+        response = client.get(f"/c/spring-outing?again=1&{query}")
+        assert response.status_code == 200
+        response.close()
+    redis_conn.delete(events.FLUSH_DUE_KEY)
+    events.flush(app.extensions["posterbooth.db"], redis_conn)
+    assert {(r.ref_code, r.channel) for r in _rows(app)} == {("", "")}

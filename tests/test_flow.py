@@ -50,7 +50,8 @@ def test_spring_outing_reaches_a_poster(app, client, run_worker, app_env):
     assert f"{parsed.scheme}://{parsed.netloc}{parsed.path}" == "https://event.example.com/c/spring-outing"
     assert parse_qs(parsed.query)["ref"] == [participation.referral_code]
     record = read_aigc(data)
-    assert record is not None and record["Label"] in {"1", 1} and record["ProduceID"] == participation.public_id
+    assert record is not None and record["Label"] in {"1", 1}
+    assert record["ProduceID"] == participation.content_id != participation.public_id  # not the private /r/ id
     with client.get(page.split('id="poster" class="poster" src="')[1].split('"')[0]) as image:
         assert image.status_code == 200 and image.mimetype == "image/jpeg"
 

@@ -485,3 +485,4 @@ def test_a_synchronous_provider_holds_a_slot_only_during_its_call(setup: Setup) 
     done = rows(setup.db, ids)
     assert all(p.status == "done" and p.provider_model == "TextToImageLite" for p in done.values())
     assert in_use == [1, 1, 1] and semaphore.in_use() == 0 and semaphore.waiting() == 0
+

@@ -141,12 +141,51 @@ def test_avatar_campaign_end_to_end_and_delete_my_photo(lab, work) -> None:
         assert image.format == "JPEG" and image.width == image.height == 1024
     photo = media(lab, p.inputs["photo"])
     page = client.get(result).get_data(as_text=True)
+    assert "删除照片时，这张海报" in page  # the button says what else goes
+    for relative in (p.image_path, p.poster_path, p.share_card_path):
+        with client.get(f"/media/{relative}") as served:  # made from the photo: never cached as immutable
+            assert served.status_code == 200 and "immutable" not in served.headers["Cache-Control"]
+    with client.get(f"/s/{p.share_token}/thumb.jpg") as served:
+        assert served.status_code == 200
+    made = [media(lab, r) for r in (p.image_path, p.poster_path, p.share_card_path)]
+    thumb = made[2].with_name(made[2].stem + "-thumb.jpg")
+    assert all(path.exists() for path in [*made, thumb])
     csrf = form_fields(page)["csrf_token"]
     response = client.post(f"/r/{p.public_id}/photo/delete", data={"csrf_token": csrf})
     assert response.status_code == 303 and not photo.exists()
     page = client.get(result).get_data(as_text=True)
     assert "你的照片已删除" in page and "立即删除我的照片" not in page
-    assert media(lab, participation(lab, p.public_id).poster_path).exists()  # the poster stays
+    # Every image made from the photo went with it: the picture, the poster, the share card and its thumbnail.
+    assert not any(path.exists() for path in [*made, thumb])
+    after = participation(lab, p.public_id)
+    assert after.hidden and after.poster_path == after.share_card_path == after.image_path == ""
+    assert client.get(f"/s/{p.share_token}").status_code == 404
+    assert client.get(f"/s/{p.share_token}/thumb.jpg").status_code == 404
+    assert client.get(f"/media/{p.poster_path}").status_code == 404
+
+
+def test_photo_retention_deletes_the_images_made_from_the_photo(lab, work) -> None:
+    from datetime import timedelta
+
+    from posterbooth.models import utcnow
+    from posterbooth.retention import purge_expired
+    from posterbooth.storage import MediaStore
+
+    client = lab.test_client()
+    assert post_photo(client, "anime-self", "selfie", jpeg(synthetic_portrait(seed=2))).status_code == 302
+    answer(client, "anime-self", "faction", "mage")
+    result = answer(client, "anime-self", "style", "anime").headers["Location"]
+    work()
+    p = participation(lab, result.rsplit("/", 1)[-1])
+    assert p.status == "done" and p.content_id and p.content_id != p.public_id
+    poster = media(lab, p.poster_path).read_bytes()
+    assert p.public_id.encode() not in poster and p.content_id.encode() in poster  # the AIGC label's ProduceID
+    report = purge_expired(lab.extensions["posterbooth.db"], MediaStore(Path(lab.config["MEDIA_DIR"])),
+                           lab.extensions["posterbooth.campaigns"], now=utcnow() + timedelta(days=4))
+    assert report.photos == 1 and report.photo_files == 4  # the photo, the picture, the poster, the share card
+    after = participation(lab, p.public_id)
+    assert after.hidden and after.inputs == {} and after.poster_path == ""
+    assert not media(lab, p.poster_path).exists() and not media(lab, p.image_path).exists()
 
 
 def test_meme_is_an_animated_gif_shown_and_saved_on_the_result_page(lab, work) -> None:
@@ -247,8 +286,9 @@ def test_a_photo_the_service_refuses_can_be_replaced(campaigns_dir, work, monkey
 def test_zero_day_retention_deletes_the_photo_with_the_poster_made(lab, work, campaigns_dir) -> None:
     from posterbooth import create_app
 
-    (campaigns_dir / "photo-lab" / "campaign.yaml").write_text(LAB + "privacy: {photo_retention_days: 0}\n",
-                                                                encoding="utf-8")
+    # A sketch turned into a picture does not show the photo: it may be deleted as soon as the poster is made.
+    (campaigns_dir / "photo-lab" / "campaign.yaml").write_text(
+        LAB.replace("kind: meme", "kind: sketch_to_image") + "privacy: {photo_retention_days: 0}\n", encoding="utf-8")
     app = create_app({"TESTING": True})
     try:
         client = app.test_client()
@@ -257,7 +297,7 @@ def test_zero_day_retention_deletes_the_photo_with_the_poster_made(lab, work, ca
         page = client.get("/c/photo-lab/q/selfie").get_data(as_text=True)
         assert "deleted as soon as the poster is made" in page
         result = post_photo(client, "photo-lab", "selfie", jpeg(synthetic_portrait(seed=7))).headers["Location"]
-        stored = participation(app, result.rsplit("/", 1)[-1]).inputs["photo"]
+        [stored] = participation(app, result.rsplit("/", 1)[-1]).inputs.values()
         work()
         p = participation(app, result.rsplit("/", 1)[-1])
         assert p.status == "done" and p.inputs == {} and p.inputs_deleted_at is not None

@@ -100,6 +100,11 @@ def test_https_result_is_fetched_and_verified() -> None:
         "https://[::1]/1.png",
         "https://localhost/1.png",
         "https:///1.png",
+        "https://2130706433/1.png",  # 127.0.0.1 in the notations inet_aton (and so curl, httpx) accepts
+        "https://127.1/1.png",
+        "https://0x7f.1/1.png",
+        "https://017700000001/1.png",
+        "https://[::ffff:127.0.0.1]/1.png",
     ],
 )
 def test_refused_urls_are_never_requested(url: str) -> None:
@@ -308,3 +313,24 @@ def test_result_fetcher_binds_its_configuration(fake: FakeTencentCloud) -> None:
     assert ResultFetcher(override_origin=fake.url)(url).content_type == "image/png"
     with pytest.raises(ProviderError):
         ResultFetcher()(url)
+
+
+@pytest.mark.parametrize("addresses", [["93.184.216.34", "127.0.0.1"], ["10.0.0.7"], ["::1"], []])
+def test_every_resolved_address_is_checked(addresses: list[str]) -> None:
+    def resolver(host: str, port: int) -> list[str]:
+        assert (host, port) == ("cdn.example.com", 443)
+        return addresses
+
+    rec = serve(encoded())
+    with pytest.raises(ProviderError) as info:
+        fetch_result("https://cdn.example.com/1.png", transport=rec.transport, resolver=resolver)
+    refused("ResultURLRefused")(info.value)
+    assert rec.requests == []
+    fetch_result("https://cdn.example.com/1.png", transport=rec.transport, resolver=lambda h, p: ["93.184.216.34"])
+    assert len(rec.requests) == 1
+
+
+def test_real_fetches_resolve_the_host() -> None:
+    with pytest.raises(ProviderError) as info:
+        fetch_result("https://localtest.me.invalid/1.png")  # no transport: resolved first, and it does not resolve
+    assert info.value.kind == "retryable" and info.value.code == "ResultNetworkError"

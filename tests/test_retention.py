@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import time
@@ -30,7 +31,10 @@ def world(tmp_path: Path, database_url: str):
     shutil.copytree(CAMPAIGNS, root)
     for slug, extra in (("photo-lab", ""), ("instant-lab", "privacy: {photo_retention_days: 0}\n")):
         (root / slug).mkdir()
-        (root / slug / "campaign.yaml").write_text(LAB.replace("photo-lab", slug) + extra, encoding="utf-8")
+        text = LAB.replace("photo-lab", slug) + extra
+        if slug == "instant-lab":  # a poster that does not show the photo: it may go at once
+            text = text.replace("kind: meme", "kind: sketch_to_image")
+        (root / slug / "campaign.yaml").write_text(text, encoding="utf-8")
     upgrade(database_url)
     db = Database(database_url)
     yield db, MediaStore(tmp_path / "media"), load_all(root)
@@ -90,9 +94,11 @@ def test_purge_deletes_what_expired_and_keeps_the_rest(world) -> None:
 
     report = purge_expired(db, media, campaigns)
 
-    # expired, gone_campaign (2 files), instant_done, and the photos of the three posters older than 7 days
-    assert (report.photos, report.photo_files) == (6, 7)
-    assert report.posters == 1 and report.poster_files == 3 and report.draft_files == 1
+    # expired, gone_campaign (2 files), instant_done, and the photos of the three posters older than 7 days:
+    # those posters show the photo (concert-restyle's poster.photo, photo-lab's meme), so their picture, poster
+    # and share card go with it (3 files each), before any poster retention.
+    assert (report.photos, report.photo_files) == (6, 7 + 3 * 3)
+    assert report.posters == 3 and report.poster_files == 0 and report.draft_files == 1
     for deleted in (expired, gone_campaign, instant_done, old_poster, young_poster, kept_forever):
         participation = row(db, deleted)
         assert participation.inputs == {} and participation.inputs_deleted_at is not None, deleted
@@ -102,13 +108,11 @@ def test_purge_deletes_what_expired_and_keeps_the_rest(world) -> None:
         assert set(inputs.values()) <= remaining
     assert remaining == {p for inputs in kept_inputs.values() for p in inputs.values()} | {recent_draft}
 
-    purged = row(db, old_poster)
-    assert purged.hidden and purged.poster_deleted_at is not None
-    assert (purged.image_path, purged.poster_path, purged.share_card_path) == ("", "", "")
-    for kept in (young_poster, kept_forever):
-        participation = row(db, kept)
-        assert not participation.hidden and participation.poster_deleted_at is None
-        assert media.path(participation.poster_path) is not None
+    for purged_id in (old_poster, young_poster, kept_forever):
+        purged = row(db, purged_id)
+        assert purged.hidden and purged.poster_deleted_at is not None
+        assert (purged.image_path, purged.poster_path, purged.share_card_path) == ("", "", "")
+    assert files(media, "images") == files(media, "posters") == files(media, "cards") == set()
 
     again = purge_expired(db, media, campaigns)
     assert (again.photos, again.posters, again.draft_files) == (0, 0, 0)
@@ -164,3 +168,30 @@ def test_cli_purge(app, tmp_path) -> None:
     assert "photos of 1 participations (1 files)" in result.output
     with app.app_context(), get_db().session() as session:
         assert session.scalars(select(Participation.inputs).where(Participation.id == old)).one() == {}
+
+
+def test_poster_retention_deletes_posters_that_do_not_show_the_photo(world) -> None:
+    db, media, campaigns = world
+    old = add(db, media, "spring-outing", timedelta(days=400), photos=0, poster=True)
+    young = add(db, media, "instant-lab", timedelta(days=400), photos=0, poster=True)
+    purge_expired(db, media, campaigns)
+    assert not row(db, old).hidden  # spring-outing keeps posters (no poster retention)
+    assert media.path(row(db, young).poster_path) is not None  # a sketch picture does not show the photo
+
+
+def test_answers_and_prompts_are_emptied_after_their_retention(world, tmp_path) -> None:
+    db, media, campaigns = world
+    spring = campaigns["spring-outing"]
+    privacy = spring.definition.privacy.model_copy(update={"answers_retention_days": 30})
+    definition = spring.definition.model_copy(update={"privacy": privacy})
+    campaigns = {**campaigns, "spring-outing": dataclasses.replace(spring, definition=definition)}
+    old = add(db, media, "spring-outing", timedelta(days=31), photos=0)
+    young = add(db, media, "spring-outing", timedelta(days=29), photos=0)
+    with db.session() as session:
+        for pid in (old, young):
+            session.get(Participation, pid).answers = {"scenery": "lake"}
+    report = purge_expired(db, media, campaigns)
+    assert report.answers == 1
+    assert (row(db, old).answers, row(db, old).prompt) == ({}, "")
+    assert (row(db, young).answers, row(db, young).prompt) == ({"scenery": "lake"}, "p")
+    assert purge_expired(db, media, campaigns).answers == 0

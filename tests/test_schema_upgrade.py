@@ -10,7 +10,8 @@ from posterbooth.db import Database
 from posterbooth.migrate import BASELINE, current, head, pending, upgrade
 from posterbooth.models import Base, Participation
 
-ADDED_LATER = ("provider_submissions", "retries", "inputs", "inputs_deleted_at", "poster_deleted_at")
+ADDED_LATER = ("provider_submissions", "retries", "inputs", "inputs_deleted_at", "poster_deleted_at",
+               "content_id")  # the last: by revision 0003
 #: Columns later revisions add to the events table (0002: the console's answer steps).
 EVENT_COLUMNS_ADDED_LATER = ("step",)
 

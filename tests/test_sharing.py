@@ -188,7 +188,7 @@ def test_share_thumbnail_is_a_labelled_square(app, client, run_worker, app_env):
     thumb = Image.open(io.BytesIO(first))
     assert thumb.size == (400, 400)
     record = read_aigc(first)
-    assert record is not None and record["ProduceID"] == participation.public_id
+    assert record is not None and record["ProduceID"] == participation.content_id != participation.public_id
     stored = Path(app_env["MEDIA_DIR"]) / participation.share_card_path
     assert stored.with_name(stored.stem + "-thumb.jpg").is_file()
     with client.get(f"/s/{participation.share_token}/thumb.jpg") as again:

@@ -53,7 +53,7 @@ def env(tmp_path: Path, redis_conn: redis.Redis, redis_url: str, fake: FakeTence
         INSTANCE_DIR=str(tmp_path / "instance"),
         MEDIA_DIR=str(tmp_path / "media"),
         CAMPAIGNS_DIR=str(tmp_path / "campaigns"),
-        SECRET_KEY="test-secret",
+        SECRET_KEY="test-secret-0123456789abcdef0123456789",
         PUBLIC_BASE_URL="https://event.example.com",
         LOG_LEVEL="INFO",
     )

@@ -10,13 +10,12 @@ import sys
 import threading
 import time
 
-from rq import SimpleWorker, Worker
-
-from posterbooth.config import ConfigError, load_settings
+from posterbooth.config import PUBLIC_BASE_URL_MISSING, ConfigError, load_settings
 from posterbooth.fonts import find_cjk_font
 from posterbooth.generation.clock import start_clock
 from posterbooth.generation.queue import connect, make_queue
 from workers.context import get_context, warm
+from workers.registration import RegisteringSimpleWorker, RegisteringWorker
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     if not settings.REDIS_URL:
         print("REDIS_URL is not set: start the app with `python app.py`, or set REDIS_URL.", file=sys.stderr)
         return 2
+    if not settings.PUBLIC_BASE_URL:
+        print(f"posterbooth worker: cannot start: {PUBLIC_BASE_URL_MISSING}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=settings.LOG_LEVEL, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     connection = connect(settings.REDIS_URL)
     queue = make_queue(connection, settings.QUEUE_NAME)
@@ -44,11 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     find_cjk_font()  # a forked work horse inherits the font lookup instead of repeating it
     # Steps are short and the context is loaded once, so running them in this process (no fork per job)
     # is what keeps many provider jobs in flight with a few workers (bench/provider_throughput.py).
-    worker_class = Worker if args.fork else SimpleWorker
+    worker_class = RegisteringWorker if args.fork else RegisteringSimpleWorker
     worker = worker_class([queue], connection=connection, name=args.name or f"posterbooth-{os.getpid()}")
     if args.parent_pid:
         _exit_with_parent(args.parent_pid)
-    stop = start_clock(settings, ctx.providers_in_use)
+    stop = start_clock(settings, ctx.providers_in_use, on_tick=worker.ensure_registered)
     try:
         # The clock drives delayed steps and housekeeping; rq's own scheduler is not needed here.
         worker.work(burst=args.burst, with_scheduler=False, logging_level=settings.LOG_LEVEL)

@@ -57,9 +57,12 @@ PURGE_JOB_ID = "posterbooth-retention"
 class Clock:
     """Periodic work shared by all workers; :meth:`run` it in a thread, or call :meth:`tick` in tests."""
 
-    def __init__(self, settings: Settings, providers: Callable[[], Iterable[str]] = lambda: ()) -> None:
+    def __init__(self, settings: Settings, providers: Callable[[], Iterable[str]] = lambda: (),
+                 on_tick: Callable[[], object] | None = None) -> None:
         self.settings = settings
         self.providers = providers
+        #: Called on every tick: the worker re-registers with rq if its Redis lost it (workers/registration.py).
+        self.on_tick = on_tick
         self.redis = connect(settings.REDIS_URL)
         self.queue = make_queue(self.redis, settings.QUEUE_NAME)
         self._next_maintain = 0.0
@@ -69,6 +72,8 @@ class Clock:
     def tick(self, now: float | None = None) -> float:
         """Do whatever is due now; return the seconds until something else is."""
         now = time.monotonic() if now is None else now
+        if self.on_tick is not None:
+            self.on_tick()
         release_due(self.queue)
         limited = self._limited_providers()
         if limited and now >= self._next_maintain:
@@ -171,10 +176,11 @@ class Clock:
         self.redis.close()
 
 
-def start_clock(settings: Settings, providers: Callable[[], Iterable[str]]) -> threading.Event:
+def start_clock(settings: Settings, providers: Callable[[], Iterable[str]],
+                on_tick: Callable[[], object] | None = None) -> threading.Event:
     """Run a :class:`Clock` in a daemon thread; set the returned event to stop it."""
     stop = threading.Event()
-    clock = Clock(settings, providers)
+    clock = Clock(settings, providers, on_tick)
     threading.Thread(target=clock.run, args=(stop,), name="posterbooth-clock", daemon=True).start()
     return stop
 

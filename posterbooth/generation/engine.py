@@ -261,7 +261,9 @@ class Step:
 
     def _image(self, result: GeneratedImage) -> Decision:
         """Keep the provider's image; with an account limit, make the poster in a step of its own."""
-        image_path = self.ctx.media.save("images", result.data, _EXTENSIONS.get(result.content_type, "png"))
+        assert self.loaded is not None
+        image_path = self.ctx.media.save("images", result.data, _EXTENSIONS.get(result.content_type, "png"),
+                                         personal=self.loaded.definition.shows_photo)
         self._save(image_path=image_path, provider_model=result.model, provider_job_id="")
         if self.semaphore is None:
             return self._poster(result.data)
@@ -279,7 +281,8 @@ class Step:
         settings = self.ctx.settings
         paths = make_poster(self.ctx.media, self.loaded, p, data, settings.PUBLIC_BASE_URL)
         if self.loaded.definition.privacy.photo_retention_days == 0 and p.inputs:
-            forget_photos(self.ctx.db, self.ctx.media, self.id)  # "0 days": gone as soon as the poster is made
+            # "0 days": gone as soon as the poster is made (only allowed when the poster does not show the photo).
+            forget_photos(self.ctx.db, self.ctx.media, self.id, derived=False)
         started = p.started_at.timestamp() if p.started_at else None
         if started:
             record_duration(self.ctx.redis, time.time() - started)

@@ -38,7 +38,8 @@ from __future__ import annotations
 
 PREFIX = "posterbooth"
 POINTER_PREFIX = f"{PREFIX}:job:"
-#: Pointer value of a participation just handed a provider slot, whose step is about to be enqueued.
+#: Pointer value of a participation just handed a provider slot, whose step is about to be enqueued; the full
+#: mark is ``promoted:<host>:<pid>`` of the process that handed it (see :func:`promotion_mark`).
 PROMOTED = "promoted"
 POINTER_TTL = 7 * 24 * 3600
 DUE_KEY = f"{PREFIX}:due"
@@ -51,6 +52,14 @@ RETENTION_LOCK = f"{PREFIX}:clock:retention"
 def text(value: bytes | str) -> str:
     """Return a value read from Redis as text (connections here return bytes)."""
     return value.decode() if isinstance(value, bytes) else value
+
+
+def promotion_mark() -> str:
+    """Return this process's promotion mark: ``promoted:<host>:<pid>``, so that others can tell it died."""
+    import os
+    import socket
+
+    return f"{PROMOTED}:{socket.gethostname()}:{os.getpid()}"
 
 
 def pointer_key(participation_id: int) -> str:

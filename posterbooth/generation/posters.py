@@ -9,9 +9,9 @@ from PIL import Image
 
 from posterbooth.aigc import AigcRecord
 from posterbooth.campaigns import LoadedCampaign
-from posterbooth.models import Participation
+from posterbooth.models import Participation, new_token
 from posterbooth.poster import ComposedPoster, PosterAssets, compose_poster
-from posterbooth.prompt import recorded_context, render
+from posterbooth.prompt import recorded_context, render_or
 from posterbooth.schema import KIND_ROLES
 from posterbooth.storage import MediaStore
 from posterbooth.urls import campaign_url
@@ -23,7 +23,7 @@ PRODUCER = "Posterbooth"
 
 def poster_url(base_url: str, participation: Participation) -> str:
     """Return the campaign URL, with this participation's referral code, for the poster's QR code."""
-    return campaign_url(base_url or participation.base_url, participation.campaign, ref=participation.referral_code)
+    return campaign_url(base_url, participation.campaign, ref=participation.referral_code)
 
 
 def _source_photo(media: MediaStore, loaded: LoadedCampaign, participation: Participation) -> Image.Image | None:
@@ -46,7 +46,7 @@ def _compose(loaded: LoadedCampaign, image: Image.Image, context: dict[str, obje
     return compose_poster(
         campaign.poster,
         image,
-        render_text=lambda source: render(source, context),
+        render_text=lambda source: render_or("", source, context),
         assets=PosterAssets(
             background_image=loaded.asset(campaign.poster.background_image),
             logo=loaded.asset(campaign.assets.logo),
@@ -67,12 +67,13 @@ def make_poster(media: MediaStore, loaded: LoadedCampaign, participation: Partic
     context = recorded_context(campaign, participation.answers, participation.outcome, participation.style)
     composed = _compose(
         loaded, image.convert("RGB"), context, poster_url(base_url, participation),
-        AigcRecord(produce_id=participation.public_id, producer=f"{PRODUCER}/{participation.provider}"),
+        AigcRecord(produce_id=participation.content_id or new_token(), producer=f"{PRODUCER}/{participation.provider}"),
         photo=_source_photo(media, loaded, participation),
     )
+    personal = campaign.shows_photo
     return {
-        "poster_path": media.save("posters", composed.poster_jpeg, "jpg"),
-        "share_card_path": media.save("cards", composed.share_card_jpeg, "jpg"),
+        "poster_path": media.save("posters", composed.poster_jpeg, "jpg", personal=personal),
+        "share_card_path": media.save("cards", composed.share_card_jpeg, "jpg", personal=personal),
     }
 
 

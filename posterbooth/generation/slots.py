@@ -23,12 +23,13 @@ from rq import Queue
 
 from posterbooth.generation import keys
 from posterbooth.generation.circuit import CLOSED, Circuit
-from posterbooth.generation.keys import POINTER_PREFIX, PROMOTED, lease_key, line_key, pointer_key
+from posterbooth.generation.keys import POINTER_PREFIX, lease_key, line_key, pointer_key, promotion_mark
 from posterbooth.generation.queue import enqueue_step
 
 #: How long a lease lasts without renewal.
 LEASE_TTL = 30.0
-#: How long a slot handed to a waiting participation is kept for it before its job runs.
+#: How long a slot handed to a waiting participation is kept for it before its job runs. The sweep does not
+#: wait for it when the process that handed the slot is known dead (see sweep.promoter_gone).
 PROMOTION_TTL = 60.0
 
 class Semaphore:
@@ -75,7 +76,7 @@ class Semaphore:
         promoted = self._release(
             keys=[self.leases, self.line],
             args=["" if holder is None else holder, now, now + PROMOTION_TTL, self.limit,
-                  self.limit if most is None else most, POINTER_PREFIX, PROMOTED, int(PROMOTION_TTL)],
+                  self.limit if most is None else most, POINTER_PREFIX, promotion_mark(), int(PROMOTION_TTL)],
         )
         return [int(p) for p in promoted]
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from datetime import UTC, datetime, timedelta
 
 import redis
@@ -14,6 +16,7 @@ from posterbooth.db import Database
 from posterbooth.generation.claims import CLAIM_TTL
 from posterbooth.generation.keys import PROMOTED, claim_key, line_key, pointer_key, text
 from posterbooth.generation.queue import enqueue_step, job_id_for
+from posterbooth.generation.slots import PROMOTION_TTL
 from posterbooth.models import Participation, utcnow
 
 log = logging.getLogger(__name__)
@@ -49,8 +52,11 @@ def requeue_orphans(db: Database, queue: Queue, older_than: timedelta = timedelt
     candidates: list[tuple[int, str]] = []
     for index, (participation_id, _provider) in enumerate(rows):
         claimed, in_line, pointer = answers[3 * index: 3 * index + 3]
-        if claimed or in_line is not None or pointer == PROMOTED.encode():
-            continue  # a step runs, or it waits in line, or it was just handed a slot
+        if claimed or in_line is not None:
+            continue  # a step runs, or it waits in line
+        if pointer is not None and pointer.startswith(PROMOTED.encode()) and not promoter_gone(
+                connection, participation_id, pointer.decode()):
+            continue  # it was just handed a slot, and the process enqueueing its step is alive
         candidates.append((participation_id, pointer.decode() if pointer else job_id_for(participation_id)))
     pipe = connection.pipeline(transaction=False)
     for _participation_id, job_id in candidates:
@@ -76,6 +82,26 @@ def requeue_orphans(db: Database, queue: Queue, older_than: timedelta = timedelt
     if count:
         log.warning("re-enqueued %d participations that had no live job", count)
     return count
+
+
+#: A promotion mark older than this means its process died between handing the slot and enqueueing the step
+#: (it does both within milliseconds), also when that process ran on another host.
+PROMOTION_GRACE = 5.0
+
+
+def promoter_gone(connection: redis.Redis, participation_id: int, mark: str) -> bool:
+    """Tell whether the process that handed a participation its slot is known dead (or long overdue)."""
+    _promoted, _sep, owner = mark.partition(":")
+    host, _sep, pid = owner.rpartition(":")
+    if host == socket.gethostname() and pid.isdigit():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            pass  # alive, under another user
+    ttl = connection.pttl(pointer_key(participation_id))
+    return ttl is not None and 0 <= ttl < (PROMOTION_TTL - PROMOTION_GRACE) * 1000
 
 
 def _still_orphaned(db: Database, connection: redis.Redis, participation_id: int, job_id: str) -> bool:

@@ -2,8 +2,9 @@
 
 A result URL is only ever one the provider returned for our own job. Even so
 it is checked before it is fetched: HTTPS only, no credentials in the URL, no
-IP-literal private/loopback/link-local hosts, an optional host allow-list, no
-redirects. The single exception is an *override origin* (a configured endpoint
+private/loopback/link-local hosts (IP literals in any notation the C library
+accepts, such as ``127.1`` or ``2130706433``, and every address a name resolves
+to), an optional host allow-list, no redirects. The single exception is an *override origin* (a configured endpoint
 such as a local fake service): plain-HTTP URLs on exactly that host and port
 are accepted, so a fake can serve its own results.
 
@@ -20,6 +21,7 @@ import base64
 import binascii
 import io
 import ipaddress
+import socket
 import time
 import warnings
 from collections.abc import Callable, Iterable
@@ -133,14 +135,50 @@ def _host_matches(host: str, patterns: Iterable[str]) -> bool:
     return False
 
 
+#: Resolves a host and port to the IP addresses a connection could reach.
+Resolver = Callable[[str, int], list[str]]
+
+
+def resolve_host(host: str, port: int) -> list[str]:
+    """Return every address ``host`` resolves to (raises ProviderError when it resolves to none)."""
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        raise ProviderError("retryable", "ResultNetworkError", f"result host {host} does not resolve") from None
+    return [str(info[4][0]) for info in infos]
+
+
+def _is_internal_address(address: str) -> bool:
+    try:
+        addr = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return True  # not an address we understand: refuse it
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    return not addr.is_global
+
+
+def _legacy_ipv4(host: str) -> str | None:
+    """Return the address of a host written in a legacy IPv4 notation (127.1, 0x7f.1, 2130706433)."""
+    if not host or not all(c in "0123456789abcdefx." for c in host) or not host[0].isdigit():
+        return None
+    try:
+        return socket.inet_ntoa(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
 def _is_internal_host(host: str) -> bool:
     if host == "localhost" or host.endswith(".localhost"):
         return True
+    legacy = _legacy_ipv4(host)
+    if legacy is not None:
+        return True if legacy != host else _is_internal_address(host)
     try:
-        addr = ipaddress.ip_address(host)
+        ipaddress.ip_address(host)
     except ValueError:
         return False
-    return not addr.is_global
+    return _is_internal_address(host)
 
 
 def check_result_url(
@@ -148,8 +186,12 @@ def check_result_url(
     *,
     allowed_hosts: Iterable[str] | None = None,
     override_origin: str | Iterable[str] | None = None,
+    resolver: Resolver | None = None,
 ) -> str:
-    """Return ``url`` if it may be fetched as a result, else raise ProviderError(bad_request)."""
+    """Return ``url`` if it may be fetched as a result, else raise ProviderError(bad_request).
+
+    With a ``resolver``, every address the host resolves to must be a public one too.
+    """
     try:
         parts = urlsplit(url)
         scheme, host, port = _origin(url)
@@ -171,6 +213,10 @@ def check_result_url(
         raise _refuse("ResultURLRefused", f"result URL points at an internal host {host}")
     if allowed_hosts is not None and not _host_matches(host, allowed_hosts):
         raise _refuse("ResultURLRefused", f"result host {host} is not in the allowed list")
+    if resolver is not None:
+        addresses = resolver(host, port)
+        if not addresses or any(_is_internal_address(a) for a in addresses):
+            raise _refuse("ResultURLRefused", f"result host {host} resolves to an internal address")
     return url
 
 
@@ -183,9 +229,15 @@ def fetch_result(
     max_bytes: int = MAX_RESULT_BYTES,
     max_pixels: int = MAX_RESULT_PIXELS,
     timeout: float = DEFAULT_FETCH_TIMEOUT,
+    resolver: Resolver | None = None,
 ) -> ImageBytes:
-    """Download a provider's result URL (checked, capped, not redirected) and verify the image."""
-    check_result_url(url, allowed_hosts=allowed_hosts, override_origin=override_origin)
+    """Download a provider's result URL (checked, capped, not redirected) and verify the image.
+
+    Over the real network (no ``transport``) the host's addresses are resolved and checked first.
+    """
+    if resolver is None and transport is None:
+        resolver = resolve_host
+    check_result_url(url, allowed_hosts=allowed_hosts, override_origin=override_origin, resolver=resolver)
     deadline = time.monotonic() + timeout
     chunks: list[bytes] = []
     received = 0
@@ -239,6 +291,7 @@ class ResultFetcher:
     max_bytes: int = MAX_RESULT_BYTES
     max_pixels: int = MAX_RESULT_PIXELS
     timeout: float = DEFAULT_FETCH_TIMEOUT
+    resolver: Resolver | None = None
 
     def __call__(self, url: str) -> ImageBytes:
         """Fetch and verify one result URL."""
@@ -250,6 +303,7 @@ class ResultFetcher:
             max_bytes=self.max_bytes,
             max_pixels=self.max_pixels,
             timeout=self.timeout,
+            resolver=self.resolver,
         )
 
 

@@ -19,7 +19,8 @@ def campaign_or_404(slug: str) -> LoadedCampaign:
 
 
 def public_base_url() -> str:
-    """Return the absolute base URL for links that leave the page (QR codes, share cards)."""
-    from flask import request
+    """Return the absolute base URL for links that leave the page (QR codes, share cards): PUBLIC_BASE_URL.
 
-    return current_app.config["PUBLIC_BASE_URL"] or request.url_root.rstrip("/")
+    The request's Host header is never used: the web app does not start without PUBLIC_BASE_URL.
+    """
+    return str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")

@@ -17,7 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from posterbooth import events
+from posterbooth import events, formats
 from posterbooth.answers import AnswerError, check_answer
 from posterbooth.campaigns import LoadedCampaign
 from posterbooth.devices import device_id, returning_device
@@ -28,7 +28,7 @@ from posterbooth.i18n import ANSWER_MESSAGES, use_locale
 from posterbooth.participations import active_result_for_device
 from posterbooth.security import limiter
 from posterbooth.submit import Submission, submit
-from posterbooth.views import campaign_or_404, public_base_url
+from posterbooth.views import campaign_or_404
 from posterbooth.views.drafts import finish_draft, get_draft, save_draft, submitted_public_id
 from posterbooth.views.images import qr_response
 from posterbooth.views.page_cache import landing_page
@@ -56,8 +56,8 @@ def landing(slug: str) -> Any:
     """Show the campaign's landing page, or bring a returning attendee back to their poster."""
     loaded = campaign_or_404(slug)
     use_locale(loaded.definition.locale)
-    ref = request.args.get("ref", "")[:16]
-    channel = request.args.get("ch", "")[:40]
+    ref = formats.referral_code(request.args.get("ref", ""))
+    channel = formats.channel(request.args.get("ch", ""))
     if ref or channel:
         draft = get_draft(slug)
         draft["ref"] = ref or draft.get("ref", "")
@@ -227,7 +227,7 @@ def _submit(loaded: LoadedCampaign, draft: Draft) -> Any:
     submission = Submission(
         answers=draft["answers"], style_id=draft.get("style") or None, device_id=device,
         submission_key=f"{device}:{draft['key']}", referral_code=draft.get("ref", ""),
-        channel=draft.get("ch", ""), base_url=public_base_url(), inputs=draft_inputs(loaded, draft),
+        channel=draft.get("ch", ""), inputs=draft_inputs(loaded, draft),
     )
     try:
         participation, created = submit(get_db(), get_queue(), loaded, submission,

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, abort, current_app, request, url_for
 from PIL import Image, ImageDraw
 
+from posterbooth import formats
 from posterbooth.imagecache import CachedImage, ImageCache
 from posterbooth.qr import qr_png, qr_svg
 from posterbooth.security import allow_image_draw
@@ -53,7 +54,7 @@ def image_response(image: CachedImage, mimetype: str, filename: str = "") -> Res
 # --- entry QR codes ------------------------------------------------------------------------------
 
 def _entry_url(slug: str) -> str:
-    return campaign_url(public_base_url(), slug, channel=request.args.get("ch", "")[:40])
+    return campaign_url(public_base_url(), slug, channel=formats.channel(request.args.get("ch", "")))
 
 
 def _qr_key(slug: str, kind: str) -> str:

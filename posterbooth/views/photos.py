@@ -73,10 +73,10 @@ def init_app(app: Flask) -> None:
 
 # --- signed links and deletion -------------------------------------------------------------------
 
-@bp.get("/u/<token>/<name>")
+@bp.get("/u/<upload_token:token>/<name>")
 def upload(token: str, name: str) -> Response:
     """Serve a stored photo to whoever holds a fresh signed link (the attendee's page, an image API)."""
-    relative = read_upload_token(current_app.config["SECRET_KEY"], token[:400])
+    relative = read_upload_token(current_app.config["SECRET_KEY"], token)
     path = media().path(relative) if relative else None
     if path is None or not name.endswith(path.suffix):
         abort(404)
@@ -87,13 +87,15 @@ def upload(token: str, name: str) -> Response:
     return response
 
 
-@bp.post("/r/<public_id>/photo/delete")
+@bp.post("/r/<token:public_id>/photo/delete")
 def forget(public_id: str) -> Any:
     """Delete the attendee's uploaded photo(s) at once; only from the device that made the poster."""
-    participation = by_public_id(get_db(), public_id[:40])
+    participation = by_public_id(get_db(), public_id)
     if participation is None:
         abort(404)
     if participation.device_id != device_id():
         abort(403)
-    forget_photos(get_db(), media(), participation.id)
+    loaded = campaigns().get(participation.campaign)
+    # Images made from the photo go with it (unknown campaign: assume they show it).
+    forget_photos(get_db(), media(), participation.id, derived=loaded is None or loaded.definition.shows_photo)
     return redirect(url_for("result.show", public_id=participation.public_id), code=303)

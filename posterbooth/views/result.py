@@ -24,7 +24,7 @@ bp = Blueprint("result", __name__, url_prefix="/r")
 
 
 def _participation(public_id: str) -> Participation:
-    participation = by_public_id(get_db(), public_id[:40])
+    participation = by_public_id(get_db(), public_id)
     if participation is None:
         abort(404)
     return participation
@@ -46,7 +46,7 @@ def _progress(participation: Participation | Any) -> Progress | None:
         return None
 
 
-@bp.get("/<public_id>")
+@bp.get("/<token:public_id>")
 def show(public_id: str) -> Any:
     """Show the waiting page, the poster, or what went wrong."""
     participation = _participation(public_id)
@@ -65,11 +65,13 @@ def show(public_id: str) -> Any:
     message = FAILURE_MESSAGES.get(participation.error_code, FAILURE_MESSAGES["internal"])
     if participation.hidden:
         message = FAILURE_MESSAGES["expired" if participation.poster_deleted_at else "removed"]
+        if participation.poster_deleted_at and participation.inputs_deleted_at == participation.poster_deleted_at:
+            message = FAILURE_MESSAGES["photo_deleted"]
     can_edit = not participation.hidden and participation.device_id == device_id() and bool(participation.answers)
     return render_template("result/failed.html", message=message, can_edit=can_edit, **context)
 
 
-@bp.get("/<public_id>/status.json")
+@bp.get("/<token:public_id>/status.json")
 def status(public_id: str) -> Any:
     """Return the participation's status for the waiting page's polling script."""
     fields = progress_fields(get_db(), public_id[:40])
@@ -86,7 +88,7 @@ def status(public_id: str) -> Any:
     return response
 
 
-@bp.post("/<public_id>/answers")
+@bp.post("/<token:public_id>/answers")
 def edit_answers(public_id: str) -> Any:
     """Put a failed or refused participation's answers back into the attendee's draft, to change them."""
     participation = _participation(public_id)

@@ -112,7 +112,7 @@ def _render_share_page(token: str) -> _SharePage:
     return _SharePage(html, campaign.slug, participation.id, participation.referral_code)
 
 
-@bp.get("/<token>")
+@bp.get("/<token:token>")
 def show(token: str) -> Any:
     """Show a shared poster, its personal line and a 'try it yourself' button, with a full link card."""
     jssdk = use_jssdk()
@@ -132,7 +132,7 @@ def _allow_drawing() -> None:
         abort(429)
 
 
-@bp.get("/<token>/thumb.jpg")
+@bp.get("/<token:token>/thumb.jpg")
 def thumbnail(token: str) -> Any:
     """Return the poster's labelled square thumbnail, the picture of WeChat's share card."""
     _loaded, participation = _shared(token)
