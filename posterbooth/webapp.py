@@ -46,7 +46,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from posterbooth import campaigns, cli, devices, errors, events, extensions, i18n, security
     from posterbooth.providers import check_settings
-    from posterbooth.views import campaign, health, home, media, photos, reports, result, share, wechat
+    from posterbooth.views import campaign, health, home, media, photos, reports, result, share, wechat, wechat_oauth
 
     check_settings(settings)
     try:
@@ -69,7 +69,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     events.init_app(app)
     for blueprint in (home.bp, campaign.bp, result.bp, share.bp, media.bp, health.bp, wechat.bp, reports.bp,
-                      photos.bp):
+                      photos.bp, wechat_oauth.bp):
         app.register_blueprint(blueprint)
     _static_versions(app)
     if not _command_line_tool():
