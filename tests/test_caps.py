@@ -23,8 +23,19 @@ SLUG = "spring-outing"
 LAST = f"/c/{SLUG}/q/companion"
 
 
+_APPS: list[Flask] = []
+
+
+@pytest.fixture(autouse=True)
+def dispose_apps() -> Any:
+    """Close the database pools of the apps a test made."""
+    yield
+    while _APPS:
+        _APPS.pop().extensions["posterbooth.db"].dispose()
+
+
 def capped_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, extra: str, **config: Any) -> Flask:
-    """Return the app with the spring demo given ``extra`` campaign fields (limits, budget...)."""
+    """Return the app with the spring demo given ``extra`` campaign fields (limits, budget...); closed after."""
     folder = tmp_path / "campaigns"
     shutil.copytree(CAMPAIGNS / SLUG, folder / SLUG)
     path = folder / SLUG / "campaign.yaml"
@@ -32,7 +43,9 @@ def capped_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, extra: str, **co
     monkeypatch.setenv("CAMPAIGNS_DIR", str(folder))
     from posterbooth import create_app
 
-    return create_app({"TESTING": True, **config})
+    app = create_app({"TESTING": True, **config})
+    _APPS.append(app)
+    return app
 
 
 def ready_to_submit(client: FlaskClient) -> dict[str, str]:
@@ -99,7 +112,6 @@ def test_fifty_at_once_against_a_total_of_20_make_exactly_20(app_env, monkeypatc
     landing = app.test_client().get(f"/c/{SLUG}")
     assert landing.status_code == 200 and "本活动名额已满" in landing.get_data(as_text=True)
     assert "开始测试" not in landing.get_data(as_text=True)
-    app.extensions["posterbooth.db"].dispose()
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -123,7 +135,6 @@ def test_per_day_cap_across_midnight(app_env, monkeypatch, tmp_path, redis_conn)
     second, _ = burst(waiting, again)
     assert sorted(r[0] for r in second) == [302] * 5 + [403] * 2
     assert count(app, cap_day="2026-12-03") == 5 and count(app, campaign=SLUG) == 10
-    app.extensions["posterbooth.db"].dispose()
 
 
 def ready_form(client: FlaskClient) -> dict[str, str]:
@@ -150,7 +161,6 @@ def test_per_attendee_cap_holds_for_one_device_in_many_sessions(app_env, monkeyp
     assert int(redis_conn.get(f"posterbooth:caps:{SLUG}:total")) == 2  # the refused gave their places back
     other = app.test_client()
     assert ready_to_submit(other) and other.post(LAST, data=ready_form(other)).status_code == 302
-    app.extensions["posterbooth.db"].dispose()
 
 
 def test_counters_are_rebuilt_from_the_database_when_redis_loses_them(app_env, monkeypatch, tmp_path, redis_conn):
@@ -165,7 +175,6 @@ def test_counters_are_rebuilt_from_the_database_when_redis_loses_them(app_env, m
         results.append(client.post(LAST, data=ready_to_submit(client)).status_code)
     assert results == [302, 403]
     assert count(app, campaign=SLUG) == 3
-    app.extensions["posterbooth.db"].dispose()
 
 
 def test_a_failed_participation_without_cost_gives_its_place_back(app_env, monkeypatch, tmp_path, redis_conn):
@@ -183,4 +192,3 @@ def test_a_failed_participation_without_cost_gives_its_place_back(app_env, monke
     other = app.test_client()
     assert other.post(LAST, data=ready_to_submit(other)).status_code == 302
     assert count(app, campaign=SLUG) == 2
-    db.dispose()
