@@ -11,6 +11,10 @@ from posterbooth.migrate import BASELINE, current, head, pending, upgrade
 from posterbooth.models import Base, Participation
 
 ADDED_LATER = ("provider_submissions", "retries", "inputs", "inputs_deleted_at", "poster_deleted_at")
+#: What revisions after the baseline add (0002: caps and budgets), absent from a Posterbooth 0.1 database.
+AFTER_BASELINE_INDEXES = ("ix_participations_campaign_attendee", "ix_participations_campaign_day")
+AFTER_BASELINE_COLUMNS = ("attendee", "cap_day", "cost_milli")
+AFTER_BASELINE_TABLES = ("charges",)
 
 
 def test_the_migrations_build_exactly_the_tables_the_models_describe(database_url):
@@ -26,7 +30,11 @@ def test_a_database_made_before_migrations_is_adopted_and_keeps_its_rows(databas
     old = Database(database_url)
     Base.metadata.create_all(old.engine)  # what Posterbooth 0.1 did at start-up
     with old.engine.begin() as connection:
-        for name in ADDED_LATER:
+        for name in AFTER_BASELINE_TABLES:
+            connection.execute(text(f'DROP TABLE "{name}"'))
+        for name in AFTER_BASELINE_INDEXES:
+            connection.execute(text(f'DROP INDEX "{name}"'))
+        for name in (*ADDED_LATER, *AFTER_BASELINE_COLUMNS):
             connection.execute(text(f'ALTER TABLE participations DROP COLUMN "{name}"'))
         connection.execute(text(
             "INSERT INTO participations (public_id, share_token, referral_code, submission_key, campaign, device_id,"
