@@ -156,7 +156,7 @@ def take(conn: redis.Redis, found: Sequence[Counter], amount: int = 1) -> Counte
     keys = [c.key for c in found]
     args = [amount, *[c.limit for c in found], *[c.ttl for c in found]]
     for _ in range(len(found) + 2):
-        result = int(conn.eval(TAKE, len(keys), *keys, *args))  # type: ignore[arg-type]
+        result = int(conn.eval(TAKE, len(keys), *keys, *args))
         if result == 0:
             return None
         if result > 0:
@@ -169,7 +169,7 @@ def take(conn: redis.Redis, found: Sequence[Counter], amount: int = 1) -> Counte
 def give_back(conn: redis.Redis, found: Sequence[Counter], amount: int = 1) -> None:
     """Give ``amount`` back to every counter."""
     if found:
-        conn.eval(GIVE_BACK, len(found), *[c.key for c in found], amount)  # type: ignore[arg-type]
+        conn.eval(GIVE_BACK, len(found), *[c.key for c in found], amount)
 
 
 def full(conn: redis.Redis, found: Sequence[Counter], amount: int = 1) -> Counter | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
@@ -38,7 +38,7 @@ def answer_limits(view: F) -> F:
                                methods=["POST"], scope="answers-device")
     per_ip = limiter.limit(lambda: current_app.config["SUBMIT_IP_RATE_LIMIT"], key_func=_ip_key, methods=["POST"],
                            scope="answers-ip")
-    return per_ip(per_device(view))  # type: ignore[no-any-return]
+    return cast(F, per_ip(per_device(view)))
 
 CSP = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
