@@ -37,7 +37,8 @@ FIELDS = re.compile(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">')
 
 def prepare(base: str) -> tuple[httpx.Client, dict[str, str]]:
     """Answer the first two questions as one browser; return it and the last question's filled form."""
-    http = httpx.Client(base_url=base, timeout=60)
+    # a new connection per request: an idle kept-alive one may have been closed by gunicorn meanwhile
+    http = httpx.Client(base_url=base, timeout=60, limits=httpx.Limits(max_keepalive_connections=0))
     for step, value in (("scenery", "lake"), ("pace", "stroll")):
         fields = dict(FIELDS.findall(http.get(f"/c/{SLUG}/q/{step}").text))
         assert http.post(f"/c/{SLUG}/q/{step}", data={**fields, "answer": value}).status_code == 302
