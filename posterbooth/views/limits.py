@@ -74,12 +74,14 @@ def explain(loaded: LoadedCampaign, refused: caps.CapReached) -> tuple[str, str]
 def refused_page(loaded: LoadedCampaign, refused: caps.CapReached, back_url: str) -> tuple[str, int]:
     """Render the page of a submission the campaign could not take, saying the answers are kept."""
     title, message = explain(loaded, refused)
+    kept = (_("Your answers are kept on this phone: come back to them when it opens again.") if refused.reopens
+            else _("Your answers are kept on this phone."))
     return render_template("campaign/unavailable.html", loaded=loaded, campaign=loaded.definition, title=title,
-                           message=message, kept=True, back_url=back_url), 403
+                           message=message, kept=kept, back_url=back_url), 403
 
 
 def busy_page(loaded: LoadedCampaign, back_url: str) -> tuple[str, int]:
     """Render the page of a submission a capped campaign could not count (Redis away); the answers are kept."""
     return render_template("campaign/unavailable.html", loaded=loaded, campaign=loaded.definition,
                            title=_("Very busy right now"), message=_("Please try again in a moment."),
-                           kept=True, back_url=back_url), 503
+                           kept=_("Your answers are kept on this phone."), back_url=back_url), 503
