@@ -171,8 +171,12 @@ def check_landing(conn: redis.Redis, db: Database, budgets: Budgets, campaign: C
 
 
 def charge(conn: redis.Redis, db: Database, budgets: Budgets, campaign: Campaign,
-           participation: Participation, action: str, now: datetime | None = None) -> Charge | CapReached:
-    """Charge one job of the participation within every budget; return the charge, or the refusal."""
+           participation: Participation, action: str, now: datetime | None = None,
+           changes: Mapping[str, object] | None = None) -> Charge | CapReached:
+    """Charge one job of the participation within every budget; return the charge, or the refusal.
+
+    ``changes`` are saved on the participation in the same transaction as the charge (when it is charged).
+    """
     now = now or caps.clock()
     amount = price_milli(budgets.prices, participation.provider, action)
     found = counters(db, budgets, campaign, participation.provider, now)
@@ -188,6 +192,8 @@ def charge(conn: redis.Redis, db: Database, budgets: Budgets, campaign: Campaign
             stored = session.get(Participation, participation.id)
             if stored is not None:
                 stored.cost_milli = stored.cost_milli + amount
+                for key, value in (changes or {}).items():
+                    setattr(stored, key, value)
     except Exception:
         if found and amount:
             give_back(conn, found, amount)
@@ -196,12 +202,14 @@ def charge(conn: redis.Redis, db: Database, budgets: Budgets, campaign: Campaign
 
 
 def refund(conn: redis.Redis, db: Database, budgets: Budgets, campaign: Campaign, participation: Participation,
-           row: Charge) -> None:
-    """Take back a charge whose Submit the provider refused (no job was made)."""
+           row: Charge, changes: Mapping[str, object] | None = None) -> None:
+    """Take back a charge whose Submit the provider refused (no job was made), saving ``changes`` with it."""
     with db.session() as session:
         session.execute(delete(Charge).where(Charge.id == row.id))
         stored = session.get(Participation, participation.id)
         if stored is not None:
             stored.cost_milli = max(0, stored.cost_milli - row.amount_milli)
+            for key, value in (changes or {}).items():
+                setattr(stored, key, value)
     if row.amount_milli:
         give_back(conn, counters(db, budgets, campaign, participation.provider, row.created_at), row.amount_milli)

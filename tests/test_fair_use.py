@@ -112,7 +112,7 @@ def follow_oauth(client, oauth_url: str) -> tuple[str, str]:
     """Open the landing page inside WeChat, go through the fake authorize page; return (callback, final)."""
     import httpx
 
-    landing = client.get(f"/c/{SLUG}", headers={"User-Agent": WECHAT_UA})
+    landing = client.get(f"/c/{SLUG}?ch=poster-a", headers={"User-Agent": WECHAT_UA})
     assert landing.status_code == 302
     authorize = landing.headers["Location"]
     assert authorize.startswith(f"{oauth_url}/connect/oauth2/authorize?") and authorize.endswith("#wechat_redirect")
@@ -131,7 +131,7 @@ def test_wechat_silent_oauth_keeps_the_openid_and_counts_wechat_users(app_env, m
     app = wechat_app(monkeypatch, tmp_path, oauth)
     phone = app.test_client()
     _callback, final = follow_oauth(phone, oauth.url)
-    assert final == f"/c/{SLUG}"
+    assert final == f"/c/{SLUG}?ch=poster-a"  # back to the landing page it was opened with
     with phone.session_transaction() as session:
         assert session["wx_openid"] == oauth.user
     assert oauth.exchanges[-1]["grant_type"] == "authorization_code"
@@ -153,7 +153,7 @@ def test_an_expired_code_falls_back_to_the_device(app_env, monkeypatch, tmp_path
     phone = app.test_client()
     with caplog.at_level(logging.INFO, logger="posterbooth"):
         _callback, final = follow_oauth(phone, oauth.url)
-    assert final == f"/c/{SLUG}"
+    assert final == f"/c/{SLUG}?ch=poster-a"
     assert "code exchange failed: 40029" in caplog.text and "counting the device" in caplog.text
     page = phone.get(final, headers={"User-Agent": WECHAT_UA})  # no second round trip: the device counts
     assert page.status_code == 200
@@ -168,7 +168,7 @@ def test_a_user_refusing_falls_back_to_the_device(app_env, monkeypatch, tmp_path
     phone = app.test_client()
     with caplog.at_level(logging.INFO, logger="posterbooth"):
         _callback, final = follow_oauth(phone, oauth.url)
-    assert final == f"/c/{SLUG}" and "did not authorise" in caplog.text
+    assert final == f"/c/{SLUG}?ch=poster-a" and "did not authorise" in caplog.text
     assert oauth.exchanges == []
     assert phone.get(final, headers={"User-Agent": WECHAT_UA}).status_code == 200
 

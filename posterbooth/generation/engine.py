@@ -202,17 +202,20 @@ class Step:
             return Parked()
         if not self.claim.owned():
             return Stop("lost")  # this execution stalled and lost its claim; the one that took over carries on
-        budgets = budget.Budgets.from_settings(self.ctx.settings)
-        charged = budget.charge(self.ctx.redis, self.ctx.db, budgets, self.loaded.definition, p,
-                                self.loaded.definition.generation.kind)
-        if isinstance(charged, caps.CapReached):
-            return self._over_budget(charged)
-        p.cost_milli += charged.amount_milli
         if p.submitted_at is not None:
             log.warning("participation %s: a worker stopped while submitting it; submitting again "
                         "(the provider may have received the first request too)", p.id)
-        self._save(status="running", started_at=p.started_at or utcnow(), submitted_at=utcnow(),
-                   provider_submissions=p.provider_submissions + 1, attempts=p.attempts + 1, error_code="")
+        # The job is charged (or refused by the budget) in the transaction that counts the submission.
+        changes = {"status": "running", "started_at": p.started_at or utcnow(), "submitted_at": utcnow(),
+                   "provider_submissions": p.provider_submissions + 1, "attempts": p.attempts + 1, "error_code": ""}
+        budgets = budget.Budgets.from_settings(self.ctx.settings)
+        charged = budget.charge(self.ctx.redis, self.ctx.db, budgets, self.loaded.definition, p,
+                                self.loaded.definition.generation.kind, changes=changes)
+        if isinstance(charged, caps.CapReached):
+            return self._over_budget(charged)
+        for key, value in changes.items():
+            setattr(p, key, value)
+        p.cost_milli += charged.amount_milli
         if self.semaphore is not None:
             semaphore = self.semaphore
             self.claim.also.append(lambda: semaphore.renew(p.id))
@@ -221,9 +224,10 @@ class Step:
         try:
             result = self.ctx.provider(p.provider).start(self.request)
         except ProviderError as exc:
-            self._save(submitted_at=None)
-            budget.refund(self.ctx.redis, self.ctx.db, budgets, self.loaded.definition, p, charged)
-            self.p.cost_milli = max(0, self.p.cost_milli - charged.amount_milli)
+            budget.refund(self.ctx.redis, self.ctx.db, budgets, self.loaded.definition, p, charged,
+                          changes={"submitted_at": None})
+            p.submitted_at = None
+            p.cost_milli = max(0, p.cost_milli - charged.amount_milli)
             return self._refused(exc)
         finally:
             self.claim.also.clear()

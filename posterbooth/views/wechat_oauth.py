@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from posterbooth.campaigns import LoadedCampaign
 from posterbooth.devices import remember_openid, wechat_openid
+from posterbooth.security import limiter
 from posterbooth.views import campaign_or_404, public_base_url
 from posterbooth.wechat import is_wechat
 from posterbooth.wechat_oauth import OAuthError, authorize_url, exchange_code
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 bp = Blueprint("wechat_oauth", __name__, url_prefix="/wechat/oauth")
 
 STATE_KEY = "wx_state"
+#: The landing URL (with its ?ref= and ?ch=) to come back to after the round trip.
+NEXT_KEY = "wx_next"
 #: Campaigns whose OAuth round trip ended without an openid in this session: they count the device.
 FALLBACK_KEY = "wx_fallback"
 
@@ -41,18 +44,27 @@ def oauth_redirect(loaded: LoadedCampaign) -> Response | None:
         return None
     state = secrets.token_urlsafe(12)
     session[STATE_KEY] = state
+    session[NEXT_KEY] = request.full_path.rstrip("?")[:300]
     back = public_base_url() + url_for("wechat_oauth.callback", slug=loaded.slug)
     return redirect(authorize_url(config["WECHAT_APP_ID"], back, state, config.get("WECHAT_OAUTH_BASE", "")))
+
+
+def _back_to_landing(slug: str) -> Response:
+    landing = url_for("campaign.landing", slug=slug)
+    wanted = str(session.pop(NEXT_KEY, "") or "")
+    same_page = wanted == landing or wanted.startswith(landing + "?")
+    return redirect(wanted if same_page else landing)
 
 
 def _fall_back(slug: str, why: str) -> Response:
     log.info("campaign %s: WeChat OAuth gave no openid (%s); counting the device", slug, why)
     fallen = [s for s in session.get(FALLBACK_KEY, []) if s != slug][-20:]
     session[FALLBACK_KEY] = [*fallen, slug]
-    return redirect(url_for("campaign.landing", slug=slug))
+    return _back_to_landing(slug)
 
 
 @bp.get("/<slug>")
+@limiter.limit("30 per minute")
 def callback(slug: str) -> Any:
     """Take the code WeChat sent the attendee back with, keep their openid, and show the landing page."""
     loaded = campaign_or_404(slug)
@@ -70,4 +82,4 @@ def callback(slug: str) -> Any:
     except OAuthError as exc:
         return _fall_back(loaded.slug, f"code exchange failed: {exc.code}")
     remember_openid(openid)
-    return redirect(url_for("campaign.landing", slug=loaded.slug))
+    return _back_to_landing(loaded.slug)
