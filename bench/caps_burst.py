@@ -65,7 +65,7 @@ def main() -> None:
     yaml = work / "campaigns" / SLUG / "campaign.yaml"
     yaml.write_text(yaml.read_text(encoding="utf-8") + f"limits: {{total: {args.total}}}\n", encoding="utf-8")
     env = dict(os.environ, DATABASE_URL=database, REDIS_URL=redis_url, CAMPAIGNS_DIR=str(work / "campaigns"),
-               INSTANCE_DIR=str(work / "instance"), SECRET_KEY="bench", IMAGE_PROVIDER="offline",
+               INSTANCE_DIR=str(work / "instance"), SECRET_KEY=uuid.uuid4().hex, IMAGE_PROVIDER="offline",
                SUBMIT_IP_RATE_LIMIT="100000 per minute", LOG_LEVEL="WARNING")
     from posterbooth.migrate import upgrade
 
