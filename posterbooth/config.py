@@ -97,10 +97,20 @@ class Settings:
     QUEUE_NAME: str = "posterbooth"
     #: Optional file with one blocked word per line, applied to typed text in every campaign.
     BLOCKLIST_FILE: str = ""
-    #: Answer posts allowed per device (and IP address), in Flask-Limiter notation.
+    #: Answer posts and uploads allowed per device, in Flask-Limiter notation.
     SUBMIT_RATE_LIMIT: str = "30 per minute"
-    #: Images drawn on request (QR codes, share thumbnails) per device (and IP address); cached ones are free.
+    #: Images drawn on request (QR codes, share thumbnails) per IP address; cached ones are free.
     IMAGE_RATE_LIMIT: str = "30 per minute"
+    #: Answer posts and uploads allowed per IP address (generous: event Wi-Fi puts a crowd behind one address).
+    SUBMIT_IP_RATE_LIMIT: str = "600 per minute"
+    #: Prices per provider job overriding the defaults: JSON or a JSON file path, e.g. {"hunyuan": {"*": 0.2}}.
+    PRICE_TABLE: str = ""
+    #: Budgets per provider account: JSON or a JSON file path, e.g. {"hunyuan": {"per_day": 300, "total": 3000}}.
+    ACCOUNT_BUDGET: str = ""
+    #: Time zone of the provider accounts' budget days.
+    ACCOUNT_BUDGET_TIMEZONE: str = "Asia/Shanghai"
+    #: Base URL of WeChat's OAuth page (a local fake in tests); https://open.weixin.qq.com when unset.
+    WECHAT_OAUTH_BASE: str = ""
     #: Username and password for the operator pages; operator pages are off while the password is unset.
     ADMIN_USERNAME: str = "admin"
     ADMIN_PASSWORD: str = field(default="", repr=False)
@@ -193,6 +203,27 @@ def _api_base(raw: str) -> str:
     return value
 
 
+def _checked_json(name: str, raw: str) -> str:
+    from posterbooth.budget import PriceTableError, account_budgets, price_table
+
+    try:
+        (price_table if name == "PRICE_TABLE" else account_budgets)(raw)
+    except PriceTableError as exc:
+        raise ConfigError(str(exc)) from None
+    return raw.strip()
+
+
+def _zone(name: str, raw: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    value = raw.strip() or "Asia/Shanghai"
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{name} must be an IANA time zone such as Asia/Shanghai (got {value!r})") from None
+    return value
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and type the settings from the environment."""
     env = os.environ if env is None else env
@@ -231,6 +262,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         BLOCKLIST_FILE=env.get("BLOCKLIST_FILE", "").strip(),
         SUBMIT_RATE_LIMIT=env.get("SUBMIT_RATE_LIMIT", "30 per minute").strip(),
         IMAGE_RATE_LIMIT=env.get("IMAGE_RATE_LIMIT", "30 per minute").strip(),
+        SUBMIT_IP_RATE_LIMIT=env.get("SUBMIT_IP_RATE_LIMIT", "600 per minute").strip() or "600 per minute",
+        PRICE_TABLE=_checked_json("PRICE_TABLE", env.get("PRICE_TABLE", "")),
+        ACCOUNT_BUDGET=_checked_json("ACCOUNT_BUDGET", env.get("ACCOUNT_BUDGET", "")),
+        ACCOUNT_BUDGET_TIMEZONE=_zone("ACCOUNT_BUDGET_TIMEZONE", env.get("ACCOUNT_BUDGET_TIMEZONE", "")),
+        WECHAT_OAUTH_BASE=_url("WECHAT_OAUTH_BASE", env.get("WECHAT_OAUTH_BASE", "")),
         ADMIN_USERNAME=env.get("ADMIN_USERNAME", "admin").strip() or "admin",
         ADMIN_PASSWORD=env.get("ADMIN_PASSWORD", ""),
         SECURE_COOKIES=_bool("SECURE_COOKIES", env.get("SECURE_COOKIES", "0")),

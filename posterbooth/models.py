@@ -105,12 +105,22 @@ class Participation(Base):
     base_url: Mapped[str] = mapped_column(String(200), default="")
     referrer_id: Mapped[int | None] = mapped_column(ForeignKey("participations.id"), nullable=True, index=True)
     channel: Mapped[str] = mapped_column(String(40), default="")
+    #: Who the per-attendee caps count: ``d:<device id>`` or ``w:<WeChat openid>`` (see posterbooth.caps).
+    attendee: Mapped[str] = mapped_column(String(80), default="")
+    #: The calendar day (YYYY-MM-DD, in the campaign's time zone) whose daily caps the participation counts in.
+    cap_day: Mapped[str] = mapped_column(String(10), default="")
+    #: What its provider jobs were charged, in thousandths of the price table's currency (posterbooth.budget).
+    cost_milli: Mapped[int] = mapped_column(Integer, default=0)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
-    __table_args__ = (Index("ix_participations_campaign_device", "campaign", "device_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_participations_campaign_device", "campaign", "device_id", "created_at"),
+        Index("ix_participations_campaign_attendee", "campaign", "attendee"),
+        Index("ix_participations_campaign_day", "campaign", "cap_day"),
+    )
 
     @property
     def active(self) -> bool:
@@ -200,3 +210,25 @@ class Channel(Base):
     created_by: Mapped[str] = mapped_column(String(64), default="")
 
     __table_args__ = (Index("ux_channels_campaign_code", "campaign", "code", unique=True),)
+class Charge(Base):
+    """One provider job charged against the budgets: the source the Redis spend counters are rebuilt from."""
+
+    __tablename__ = "charges"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    participation_id: Mapped[int] = mapped_column(Integer, index=True)
+    campaign: Mapped[str] = mapped_column(String(64))
+    provider: Mapped[str] = mapped_column(String(20))
+    #: The priced action (the generation kind, e.g. text_to_image).
+    action: Mapped[str] = mapped_column(String(40))
+    #: Thousandths of the price table's currency.
+    amount_milli: Mapped[int] = mapped_column(Integer)
+    #: The calendar day of the charge in the campaign's time zone, and in the account's (ACCOUNT_BUDGET_TIMEZONE).
+    campaign_day: Mapped[str] = mapped_column(String(10))
+    account_day: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        Index("ix_charges_campaign_day", "campaign", "campaign_day"),
+        Index("ix_charges_provider_day", "provider", "account_day"),
+    )

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from posterbooth.layout import ENGLISH_AI_LABEL, PosterLayout
+from posterbooth.schema_limits import DEFAULT_TIMEZONE, Budget, Limits, check_timezone
 
 SLUG_RE = r"^[a-z0-9][a-z0-9-]{1,62}$"
 ID_RE = r"^[a-z][a-z0-9_]{0,39}$"
@@ -280,6 +281,17 @@ class Campaign(Model):
     privacy: Privacy = Field(default_factory=Privacy, description="How long photos and posters are kept.")
     poster: PosterLayout = Field(default_factory=PosterLayout, description="Poster layout.")
     share: ShareCard = Field(description="Share card texts.")
+    limits: Limits = Field(default_factory=Limits, description="How many posters: total, per day, per attendee.")
+    budget: Budget = Field(default_factory=Budget, description="Most the provider jobs may cost (per_day, total).")
+    identity: Literal["device", "wechat"] = Field(
+        "device", description="Who per-attendee limits count: device, or wechat (the WeChat user, inside WeChat).")
+    timezone: str = Field(DEFAULT_TIMEZONE, description="IANA time zone of the campaign's calendar days (daily "
+                          "limits and budgets), e.g. Asia/Shanghai or UTC.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return check_timezone(value)
 
     @field_validator("questions")
     @classmethod

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
 from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_qualified_name
@@ -13,12 +16,31 @@ from posterbooth.devices import device_id
 csrf = CSRFProtect()
 
 
-def _rate_key() -> str:
-    # Event Wi-Fi puts a whole crowd behind one address: limit per device, not per IP alone.
-    return f"{request.remote_addr}|{device_id()}"
+def _device_key() -> str:
+    # The device comes from the signed session (or the device cookie): dropping the cookie does not reset it.
+    return f"device:{device_id()}"
 
 
-limiter = Limiter(key_func=_rate_key, default_limits=[], headers_enabled=True)
+def _ip_key() -> str:
+    return f"ip:{request.remote_addr}"
+
+
+limiter = Limiter(key_func=_device_key, default_limits=[], headers_enabled=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def answer_limits(view: F) -> F:
+    """Limit posts per device (SUBMIT_RATE_LIMIT) and, generously, per IP address (SUBMIT_IP_RATE_LIMIT).
+
+    Event Wi-Fi puts a whole crowd behind one address, so the per-IP limit only stops a script that drops
+    its cookies to get a fresh device on every request.
+    """
+    per_device = limiter.limit(lambda: current_app.config["SUBMIT_RATE_LIMIT"], key_func=_device_key,
+                               methods=["POST"], scope="answers-device")
+    per_ip = limiter.limit(lambda: current_app.config["SUBMIT_IP_RATE_LIMIT"], key_func=_ip_key, methods=["POST"],
+                           scope="answers-ip")
+    return cast(F, per_ip(per_device(view)))
 
 
 @limiter.request_filter
@@ -36,6 +58,7 @@ def _no_limit_applies() -> bool:
             or (request.blueprint and manager.blueprint_limits(app, request.blueprint))
         )
     return cache[endpoint]
+
 
 def allow_image_draw(rate: str) -> bool:
     """Count one image drawn for this address against ``rate``; return False when it is over the limit.

@@ -64,6 +64,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         result,
         share,
         wechat,
+        wechat_oauth,
     )
 
     check_settings(settings)
@@ -95,7 +96,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     images.init_app(app)
     page_cache.init_app(app)
     for blueprint in (home.bp, campaign.bp, result.bp, share.bp, media.bp, health.bp, wechat.bp, reports.bp,
-                      photos.bp, images.bp):
+                      photos.bp, images.bp, wechat_oauth.bp):
         app.register_blueprint(blueprint)
     from posterbooth.views import admin
 

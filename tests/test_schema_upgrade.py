@@ -10,10 +10,12 @@ from posterbooth.db import Database
 from posterbooth.migrate import BASELINE, current, head, pending, upgrade
 from posterbooth.models import Base, Participation
 
-ADDED_LATER = ("provider_submissions", "retries", "inputs", "inputs_deleted_at", "poster_deleted_at",
-               "content_id")  # the last: by revision 0003
-#: Columns later revisions add to the events table (0002: the console's answer steps).
+ADDED_LATER = ("provider_submissions", "retries", "inputs", "inputs_deleted_at", "poster_deleted_at")
+#: What revisions after the baseline add, absent from a Posterbooth 0.1 database: 0002 the console's answer steps,
+#: 0003 the content id, 0004 caps and budgets.
 EVENT_COLUMNS_ADDED_LATER = ("step",)
+AFTER_BASELINE_INDEXES = ("ix_participations_campaign_attendee", "ix_participations_campaign_day")
+AFTER_BASELINE_COLUMNS = ("content_id", "attendee", "cap_day", "cost_milli")
 
 
 def test_the_migrations_build_exactly_the_tables_the_models_describe(database_url):
@@ -31,7 +33,9 @@ def test_a_database_made_before_migrations_is_adopted_and_keeps_its_rows(databas
     tables = Base.metadata.tables
     Base.metadata.create_all(old.engine, tables=[tables["participations"], tables["events"]])
     with old.engine.begin() as connection:
-        for name in ADDED_LATER:
+        for name in AFTER_BASELINE_INDEXES:
+            connection.execute(text(f'DROP INDEX "{name}"'))
+        for name in (*ADDED_LATER, *AFTER_BASELINE_COLUMNS):
             connection.execute(text(f'ALTER TABLE participations DROP COLUMN "{name}"'))
         for name in EVENT_COLUMNS_ADDED_LATER:
             connection.execute(text(f'ALTER TABLE events DROP COLUMN "{name}"'))

@@ -37,6 +37,7 @@ import time
 import redis
 from sqlalchemy.exc import SQLAlchemyError
 
+from posterbooth import budget, caps
 from posterbooth.campaigns import LoadedCampaign
 from posterbooth.generation.circuit import OPEN
 from posterbooth.generation.claims import Claim
@@ -165,6 +166,7 @@ class Step:
             case Finished(status=status, changes=changes):
                 if status != self.p.status:
                     self._save(status=status, finished_at=utcnow(), **changes)
+                    self._give_places_back()
                 self.slots.leave()
                 forget(self.ctx.redis, self.id)
                 self.polls.forget()
@@ -203,8 +205,17 @@ class Step:
         if p.submitted_at is not None:
             log.warning("participation %s: a worker stopped while submitting it; submitting again "
                         "(the provider may have received the first request too)", p.id)
-        self._save(status="running", started_at=p.started_at or utcnow(), submitted_at=utcnow(),
-                   provider_submissions=p.provider_submissions + 1, attempts=p.attempts + 1)
+        # The job is charged (or refused by the budget) in the transaction that counts the submission.
+        changes = {"status": "running", "started_at": p.started_at or utcnow(), "submitted_at": utcnow(),
+                   "provider_submissions": p.provider_submissions + 1, "attempts": p.attempts + 1, "error_code": ""}
+        budgets = budget.Budgets.from_settings(self.ctx.settings)
+        charged = budget.charge(self.ctx.redis, self.ctx.db, budgets, self.loaded.definition, p,
+                                self.loaded.definition.generation.kind, changes=changes)
+        if isinstance(charged, caps.CapReached):
+            return self._over_budget(charged)
+        for key, value in changes.items():
+            setattr(p, key, value)
+        p.cost_milli += charged.amount_milli
         if self.semaphore is not None:
             semaphore = self.semaphore
             self.claim.also.append(lambda: semaphore.renew(p.id))
@@ -213,7 +224,10 @@ class Step:
         try:
             result = self.ctx.provider(p.provider).start(self.request)
         except ProviderError as exc:
-            self._save(submitted_at=None)
+            budget.refund(self.ctx.redis, self.ctx.db, budgets, self.loaded.definition, p, charged,
+                          changes={"submitted_at": None})
+            p.submitted_at = None
+            p.cost_milli = max(0, p.cost_milli - charged.amount_milli)
             return self._refused(exc)
         finally:
             self.claim.also.clear()
@@ -329,6 +343,22 @@ class Step:
     def _failed(self, code: str, detail: str) -> Finished:
         log.warning("participation %s failed: %s: %s", self.id, code, detail)
         return Finished("failed", {"error_code": code, "error_detail": detail})
+
+    def _over_budget(self, refused: caps.CapReached) -> Decision:
+        """Wait, without a job, until the budget that is spent opens again (the next day, or a raised budget)."""
+        delay = (refused.reopens - caps.clock()).total_seconds() + random.uniform(1, 30) if refused.reopens else 600
+        log.info("participation %s: campaign %s is over its budget; waiting %.0fs", self.id, self.p.campaign, delay)
+        self._save(status="queued", error_code="over_budget")
+        return Later(max(1.0, delay), "over_budget", release_slot=True)
+
+    def _give_places_back(self) -> None:
+        """Give a participation that ended refused with nothing charged its places in the caps back."""
+        if self.p.status in ("failed", "rejected") and self.p.cost_milli == 0 and self.loaded is not None:
+            try:
+                caps.release(self.ctx.redis, self.ctx.db, self.loaded.definition, self.p)
+            except redis.exceptions.RedisError:
+                log.warning("participation %s: could not give its cap places back (Redis); the counters are "
+                            "rebuilt from the database when they expire", self.id)
 
     # --- state --------------------------------------------------------------------------------------
 

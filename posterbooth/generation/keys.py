@@ -30,6 +30,9 @@ key                       type        what it holds                             
 ``clock:retention``       string      lock: one clock enqueues the hourly purge         1 hour; :mod:`.clock`
 ========================  ==========  ================================================  ==========================
 
+The caps and budget counters (``posterbooth:caps:*``, ``posterbooth:spend:*``) are documented where they are
+owned: :mod:`posterbooth.caps` and :mod:`posterbooth.budget`.
+
 rq's own keys (``rq:*``) hold the jobs; the job function is ``workers.jobs.generate`` and its ids are
 ``participation-<id>`` (first step) and ``participation-<id>-<n>`` (later steps).
 """

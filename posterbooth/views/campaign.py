@@ -20,29 +20,28 @@ from flask_babel import gettext as _
 from posterbooth import events, formats
 from posterbooth.answers import AnswerError, check_answer
 from posterbooth.campaigns import LoadedCampaign
-from posterbooth.devices import device_id, returning_device
+from posterbooth.caps import CapReached, CapsUnavailable
+from posterbooth.devices import device_id, is_new_device, returning_device
 from posterbooth.draft import STYLE_STEP, Draft, next_step, steps
 from posterbooth.errors import error_page
 from posterbooth.extensions import get_db, get_queue
 from posterbooth.i18n import ANSWER_MESSAGES, use_locale
 from posterbooth.participations import active_result_for_device
-from posterbooth.security import limiter
+from posterbooth.security import answer_limits
 from posterbooth.submit import Submission, submit
 from posterbooth.views import campaign_or_404
 from posterbooth.views.drafts import finish_draft, get_draft, save_draft, submitted_public_id
 from posterbooth.views.images import qr_response
+from posterbooth.views.limits import attendee, budgets, busy_page, explain, refusal_now, refused_page
 from posterbooth.views.page_cache import landing_page
 from posterbooth.views.pages import closed_page, missing_step, render_question, render_style, step_url
 from posterbooth.views.paused import campaign_paused, paused_page
 from posterbooth.views.photo_answers import draft_inputs, store_photo
+from posterbooth.views.wechat_oauth import oauth_redirect
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("campaign", __name__, url_prefix="/c")
-
-
-def _rate() -> str:
-    return current_app.config["SUBMIT_RATE_LIMIT"]
 
 
 def _blocklist() -> list[str]:
@@ -56,6 +55,8 @@ def landing(slug: str) -> Any:
     """Show the campaign's landing page, or bring a returning attendee back to their poster."""
     loaded = campaign_or_404(slug)
     use_locale(loaded.definition.locale)
+    if (oauth := oauth_redirect(loaded)) is not None:
+        return oauth  # identity: wechat, inside WeChat: the silent OAuth first (query kept: it comes back here)
     ref = formats.referral_code(request.args.get("ref", ""))
     channel = formats.channel(request.args.get("ch", ""))
     if ref or channel:
@@ -71,7 +72,9 @@ def landing(slug: str) -> Any:
         public_id = active_result_for_device(get_db(), slug, device_id())
         if public_id is not None:
             return redirect(url_for("result.show", public_id=public_id))
-    return landing_page(loaded, lambda: step_url(slug, steps(loaded, {})[0]), paused=campaign_paused(slug))
+    refused = refusal_now(loaded) if loaded.is_open() else None
+    return landing_page(loaded, lambda: step_url(slug, steps(loaded, {})[0]), paused=campaign_paused(slug),
+                        unavailable=explain(loaded, refused) if refused is not None else None)
 
 
 @bp.get("/<slug>/asset/<kind>")
@@ -141,7 +144,7 @@ def _answer_message(error: AnswerError) -> str:
 
 
 @bp.post("/<slug>/q/<question_id>")
-@limiter.limit(_rate, methods=["POST"])
+@answer_limits
 def answer(slug: str, question_id: str) -> Any:
     """Check and keep one answer, then go to the next step or submit."""
     loaded = campaign_or_404(slug)
@@ -201,7 +204,7 @@ def style(slug: str) -> Any:
 
 
 @bp.post("/<slug>/style")
-@limiter.limit(_rate, methods=["POST"])
+@answer_limits
 def choose_style(slug: str) -> Any:
     """Keep the chosen style and submit."""
     loaded = campaign_or_404(slug)
@@ -223,15 +226,22 @@ def choose_style(slug: str) -> Any:
 
 def _submit(loaded: LoadedCampaign, draft: Draft) -> Any:
     slug = loaded.slug
-    device = device_id()
+    last = step_url(slug, steps(loaded, draft["answers"])[-1])
+    if is_new_device():
+        # No session and no device cookie: a client that keeps no cookies. It may answer, not submit.
+        return redirect(last)
     submission = Submission(
-        answers=draft["answers"], style_id=draft.get("style") or None, device_id=device,
-        submission_key=f"{device}:{draft['key']}", referral_code=draft.get("ref", ""),
+        answers=draft["answers"], style_id=draft.get("style") or None, device_id=device_id(),
+        submission_key=draft["key"], referral_code=draft.get("ref", ""), attendee=attendee(loaded),
         channel=draft.get("ch", ""), inputs=draft_inputs(loaded, draft),
     )
     try:
-        participation, created = submit(get_db(), get_queue(), loaded, submission,
+        participation, created = submit(get_db(), get_queue(), loaded, submission, budgets=budgets(),
                                         default_provider=current_app.config["IMAGE_PROVIDER"], blocklist=_blocklist())
+    except CapReached as refused:
+        return refused_page(loaded, refused, last)
+    except CapsUnavailable:
+        return busy_page(loaded, last)
     except AnswerError as exc:
         if exc.question_id and loaded.definition.question(exc.question_id):
             return render_question(loaded, draft, exc.question_id, error=_answer_message(exc), status=422)

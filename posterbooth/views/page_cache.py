@@ -56,13 +56,15 @@ def asset_size(loaded: LoadedCampaign, kind: str) -> tuple[int, int] | None:
     return _cache().get(loaded, ("size", kind), lambda: _measure(loaded, kind))
 
 
-def landing_page(loaded: LoadedCampaign, start_url: Callable[[], str], paused: bool = False) -> str:
-    """Return the landing page's HTML, rendered once per campaign version, schedule state, pause and mount point."""
+def landing_page(loaded: LoadedCampaign, start_url: Callable[[], str], paused: bool = False,
+                 unavailable: tuple[str, str] | None = None) -> str:
+    """Return the landing page's HTML, rendered once per campaign version, schedule state, pause, cap state
+    (``unavailable``: why it takes no participation now) and mount point."""
     is_open, started = loaded.is_open(), loaded.has_started()
-    key = ("landing", is_open, started, paused, request.script_root)
+    key = ("landing", is_open, started, paused, unavailable, request.script_root)
     return _cache().get(loaded, key, lambda: render_template(
         "campaign/landing.html", loaded=loaded, campaign=loaded.definition, open=is_open, started=started,
-        start_url=start_url(), paused=paused,
+        start_url=start_url(), paused=paused, unavailable=unavailable,
     ))
 
 
