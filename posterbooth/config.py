@@ -100,7 +100,7 @@ class Settings:
     #: Answer posts and uploads allowed per device, in Flask-Limiter notation.
     SUBMIT_RATE_LIMIT: str = "30 per minute"
     #: Images drawn on request (QR codes, share thumbnails) per IP address; cached ones are free.
-    IMAGE_RATE_LIMIT: str = "30 per minute"
+    IMAGE_RATE_LIMIT: str = "60 per minute"
     #: Answer posts and uploads allowed per IP address (generous: event Wi-Fi puts a crowd behind one address).
     SUBMIT_IP_RATE_LIMIT: str = "600 per minute"
     #: Prices per provider job overriding the defaults: JSON or a JSON file path, e.g. {"hunyuan": {"*": 0.2}}.
@@ -261,7 +261,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         QUEUE_NAME=env.get("QUEUE_NAME", "posterbooth").strip() or "posterbooth",
         BLOCKLIST_FILE=env.get("BLOCKLIST_FILE", "").strip(),
         SUBMIT_RATE_LIMIT=env.get("SUBMIT_RATE_LIMIT", "30 per minute").strip(),
-        IMAGE_RATE_LIMIT=env.get("IMAGE_RATE_LIMIT", "30 per minute").strip(),
+        IMAGE_RATE_LIMIT=env.get("IMAGE_RATE_LIMIT", "60 per minute").strip(),
         SUBMIT_IP_RATE_LIMIT=env.get("SUBMIT_IP_RATE_LIMIT", "600 per minute").strip() or "600 per minute",
         PRICE_TABLE=_checked_json("PRICE_TABLE", env.get("PRICE_TABLE", "")),
         ACCOUNT_BUDGET=_checked_json("ACCOUNT_BUDGET", env.get("ACCOUNT_BUDGET", "")),

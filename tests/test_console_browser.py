@@ -39,10 +39,11 @@ def live(app_env, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, object
     from posterbooth import create_app
     from posterbooth.console.accounts import add_operator
 
-    monkeypatch.setenv("PUBLIC_BASE_URL", "")
-    app = create_app()
+    holder = {}
+    server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)
+    monkeypatch.setenv("PUBLIC_BASE_URL", f"http://127.0.0.1:{server.server_port}")
+    app = holder["app"] = create_app()
     add_operator(app.extensions["posterbooth.db"], "mia", "admin", "mia-password-1")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}", app

@@ -159,7 +159,7 @@ def test_avatar_campaign_end_to_end_and_delete_my_photo(lab, work) -> None:
     assert not any(path.exists() for path in [*made, thumb])
     after = participation(lab, p.public_id)
     assert after.hidden and after.poster_path == after.share_card_path == after.image_path == ""
-    assert client.get(f"/s/{p.share_token}").status_code == 404
+    assert client.get(f"/s/{p.share_token}").status_code == 410  # a friendly "removed" page
     assert client.get(f"/s/{p.share_token}/thumb.jpg").status_code == 404
     assert client.get(f"/media/{p.poster_path}").status_code == 404
 

@@ -133,8 +133,10 @@ def test_drawing_images_is_rate_limited_but_cached_ones_are_not(app_env, monkeyp
         SimpleWorker([queue], connection=queue.connection).work(burst=True, logging_level="WARNING")
         share = re.search(r'href="(/s/[^"]+)"', client.get(result).get_data(as_text=True)).group(1)
         assert client.get(f"{share}/thumb.jpg").status_code == 429
-        with app.test_client().get(f"{share}/thumb.jpg") as other:
-            assert other.status_code == 200  # another device draws it
+        with app.test_client().get(f"{share}/thumb.jpg") as same_address:
+            assert same_address.status_code == 429  # counted per address: a new device (or none) is no way round
+        with app.test_client().get(f"{share}/thumb.jpg", environ_base={"REMOTE_ADDR": "192.0.2.7"}) as other:
+            assert other.status_code == 200  # another address draws it
         with client.get(f"{share}/thumb.jpg") as made:
             assert made.status_code == 200  # now it is made: free for everyone
     finally:
