@@ -197,3 +197,11 @@ def run_worker(app):
         SimpleWorker([queue], connection=queue.connection).work(burst=True, logging_level="WARNING")
 
     return run
+
+
+@pytest.fixture
+def console_app(app_env):
+    """Return the app with a bootstrap admin password and two operator accounts (the console's tests)."""
+    from tests.console_helpers import console_app_with_operators
+
+    yield from console_app_with_operators()

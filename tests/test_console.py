@@ -12,17 +12,10 @@ from tests.attendee import SPRING, complete, form_fields
 from tests.console_helpers import (
     ADMIN_PASSWORD,
     audit_actions,
-    console_app_with_operators,
     csrf,
     login,
     make_poster,
 )
-
-
-@pytest.fixture
-def console_app(app_env):
-    """Return the app with a bootstrap admin password and two operator accounts."""
-    yield from console_app_with_operators()
 
 
 def test_login_page_and_pages_need_a_session(console_app):

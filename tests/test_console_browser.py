@@ -11,26 +11,14 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.attendee import SPRING, complete
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, PHONE
+from tests.test_browser import PHONE
+from tests.test_browser import browser as browser  # the same headless Chromium fixture
 
 pytestmark = pytest.mark.browser
 
 #: Set CONSOLE_SCREENSHOTS=/some/dir to keep the screenshots for a look.
 SHOTS = os.environ.get("CONSOLE_SCREENSHOTS", "")
 LAPTOP = {"viewport": {"width": 1280, "height": 800}}
-
-
-@pytest.fixture
-def browser():
-    """Start headless Chromium; fail (never skip) when it is missing."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

@@ -5,23 +5,15 @@ from __future__ import annotations
 import csv
 import io
 
-import pytest
 from flask.testing import FlaskClient
 
 from posterbooth.models import Participation
 from tests.console_helpers import (
     audit_actions,
-    console_app_with_operators,
     csrf,
     login,
     make_poster,
 )
-
-
-@pytest.fixture
-def console_app(app_env):
-    """Return the app with a bootstrap admin password and two operator accounts."""
-    yield from console_app_with_operators()
 
 
 def test_export_rows_and_encoding(console_app):
