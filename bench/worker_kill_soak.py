@@ -6,6 +6,8 @@
 ``--every`` seconds the oldest one is killed (its whole process tree, like a crashed machine) and a new
 one started. At the end: every participation must be done, and the fake must have been paid once per
 participation (plus at most one per kill that hit a submission in flight, which the participation counts).
+Progress is printed to stderr every five kills. ``SOAK_LOG_LEVEL=INFO`` makes the workers log more, and
+``SOAK_KEEP=1`` keeps the work folder (worker logs, database) for a look afterwards.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def main() -> int:
         env.update(DATABASE_URL=f"sqlite:///{work / 'soak.db'}", REDIS_URL=url, INSTANCE_DIR=str(work / "i"),
                    MEDIA_DIR=str(work / "media"), CAMPAIGNS_DIR=str(work / "campaigns"),
                    SECRET_KEY=secrets.token_hex(32), PUBLIC_BASE_URL="https://event.example.com",
-                   LOG_LEVEL="WARNING")
+                   LOG_LEVEL=os.environ.get("SOAK_LOG_LEVEL", "WARNING"), PYTHONUNBUFFERED="1")
         connection.hset(usual_key("hunyuan"), mapping={"time": 0.5, "step": 0.02})
         upgrade(env["DATABASE_URL"])
         db = Database(env["DATABASE_URL"])
@@ -70,8 +72,12 @@ def main() -> int:
         while time.monotonic() - began < args.timeout:
             time.sleep(args.every)
             found = rows(db, ids)
-            if all(p.status in FINAL for p in found.values()):
+            finished = sum(1 for p in found.values() if p.status in FINAL)
+            if finished == len(ids):
                 break
+            if kills % 5 == 0:
+                print(f"  {time.monotonic() - began:5.0f}s: {finished}/{len(ids)} finished, {kills} kills",
+                      file=sys.stderr, flush=True)
             workers.pop(0).kill()
             kills += 1
             workers.append(start())
@@ -88,7 +94,10 @@ def main() -> int:
               f"({counted} counted by participations), {twice} participations paid more than once")
         db.dispose()
     connection.flushdb()
-    shutil.rmtree(work, ignore_errors=True)
+    if os.environ.get("SOAK_KEEP"):
+        print(f"kept {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     return 1 if lost else 0
 
 

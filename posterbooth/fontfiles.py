@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
 import shutil
 import string
 import subprocess
+import tempfile
+from array import array
 from importlib import resources
 from pathlib import Path
 
@@ -74,10 +78,20 @@ def _collection_sc_index(path: str) -> int:
     return 0
 
 
-@functools.lru_cache(maxsize=32)
-def _codepoints(path: str, mtime: float) -> frozenset[int]:
-    """Return the code points a font file maps to glyphs (cached per file version)."""
-    del mtime  # part of the cache key only
+def cache_dir() -> Path:
+    """Return the folder where font coverage is cached between processes (``$XDG_CACHE_HOME/posterbooth``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "posterbooth"
+
+
+def _cache_file(path: str, version: tuple[int, int]) -> Path:
+    """Return the coverage cache file of one version (modification time, size) of a font file."""
+    key = f"{path}\0{version[0]}\0{version[1]}".encode()
+    return cache_dir() / f"cmap-{hashlib.sha256(key).hexdigest()[:32]}.u32"
+
+
+def _read_cmap(path: str) -> frozenset[int]:
+    """Decode a font file's character map (slow for big CJK fonts: about a second)."""
     try:
         with open(path, "rb") as handle:
             cmap = TTFont(handle, fontNumber=_face_index(Path(path)), lazy=True).getBestCmap() or {}
@@ -86,13 +100,35 @@ def _codepoints(path: str, mtime: float) -> frozenset[int]:
     return frozenset(cmap)
 
 
+@functools.lru_cache(maxsize=32)
+def _codepoints(path: str, version: tuple[int, int]) -> frozenset[int]:
+    """Return the code points a font file maps to glyphs, cached per file version in memory and on disk."""
+    cached = _cache_file(path, version)
+    try:
+        values = array("I")
+        values.frombytes(cached.read_bytes())
+        return frozenset(values)
+    except (OSError, ValueError):
+        pass
+    covered = _read_cmap(path)
+    if covered:
+        try:  # written whole, then renamed: another process never reads half a file
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=cached.parent, delete=False) as handle:
+                handle.write(array("I", sorted(covered)).tobytes())
+            os.replace(handle.name, cached)
+        except OSError:
+            pass  # a read-only home: decode again next time
+    return covered
+
+
 def codepoints(font_path: Path) -> frozenset[int]:
     """Return the set of code points the font can draw (empty when unreadable)."""
     try:
-        mtime = font_path.stat().st_mtime
+        stat = font_path.stat()
     except OSError:
         return frozenset()
-    return _codepoints(str(font_path), mtime)
+    return _codepoints(str(font_path), (stat.st_mtime_ns, stat.st_size))
 
 
 def has_glyphs(font_path: Path, text: str) -> bool:

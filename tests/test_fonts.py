@@ -116,3 +116,29 @@ def test_bold_siblings_are_found_only_when_they_cover_the_same_characters(tmp_pa
 
     fonts.reset_caches()
     assert find_bold_font(regular) == bold
+
+
+def test_font_coverage_is_cached_on_disk_between_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second process reads a font's coverage from the cache instead of decoding the font again."""
+    from posterbooth import fontfiles
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    font = find_cjk_font()
+    fontfiles._codepoints.cache_clear()
+    decoded = fontfiles.codepoints(font)
+    assert ord("中") in decoded
+    cached = list((tmp_path / "posterbooth").glob("cmap-*.u32"))
+    assert len(cached) == 1
+
+    def no_decoding(path: str) -> frozenset[int]:
+        raise AssertionError("the font was decoded again")
+
+    monkeypatch.setattr(fontfiles, "_read_cmap", no_decoding)
+    fontfiles._codepoints.cache_clear()  # as in a new process
+    assert fontfiles.codepoints(font) == decoded
+
+    cached[0].write_bytes(b"\x01\x02\x03")  # a torn or foreign file is not trusted: decoded again
+    monkeypatch.setattr(fontfiles, "_read_cmap", lambda path: frozenset({1, 2}))
+    fontfiles._codepoints.cache_clear()
+    assert fontfiles.codepoints(font) == frozenset({1, 2})
+    fontfiles._codepoints.cache_clear()
