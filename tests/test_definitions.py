@@ -211,3 +211,20 @@ def test_zero_day_photo_retention_is_refused_when_the_poster_shows_the_photo(tmp
 
     with pytest.raises(CampaignError, match="photo_retention_days 0 would delete the poster"):
         load_campaign(write(tmp_path, LAB.replace("photo-lab", "mini") + "privacy: {photo_retention_days: 0}\n"))
+
+
+def test_campaign_files_parse_the_same_without_libyaml() -> None:
+    """The C safe loader (when PyYAML has it) and the pure-Python one read every demo campaign alike."""
+    import yaml
+
+    from posterbooth.campaigns import safe_load_with_nodes
+
+    for path in sorted(Path("campaigns").glob("*/campaign.yaml")):
+        text = path.read_text(encoding="utf-8")
+        fast, fast_node = safe_load_with_nodes(text)
+        pure, pure_node = safe_load_with_nodes(text, yaml.SafeLoader)
+        assert fast == pure == yaml.safe_load(text)
+        assert fast_node is not None and pure_node is not None
+        assert fast_node.value[-1][1].start_mark.line == pure_node.value[-1][1].start_mark.line
+    with pytest.raises(yaml.YAMLError):
+        safe_load_with_nodes("title: !!python/object:os.system ls")  # the safe loader refuses Python tags
