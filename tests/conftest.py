@@ -145,9 +145,31 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 CAMPAIGNS = ROOT / "campaigns"
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a SQLite file upgraded to the newest revision once per run, to copy instead of migrating again."""
+    from posterbooth.migrate import upgrade
+
+    path = tmp_path_factory.mktemp("schema") / "migrated.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+def _upgrade(database_url: str, request: pytest.FixtureRequest) -> None:
+    """Bring the test database to the newest revision: a copy of the migrated file for a new SQLite one."""
+    from posterbooth.migrate import upgrade
+
+    prefix = "sqlite:///"
+    if database_url.startswith(prefix) and not Path(database_url[len(prefix):]).exists():
+        shutil.copy2(request.getfixturevalue("migrated_sqlite"), database_url[len(prefix):])
+        return
+    upgrade(database_url)
+
+
 @pytest.fixture
 def app_env(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str, redis_conn: redis.Redis, redis_url: str
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str, redis_conn: redis.Redis, redis_url: str,
+    request: pytest.FixtureRequest,
 ) -> dict[str, str]:
     """Point the settings (web and worker alike) at the test database, Redis and a temporary media dir."""
     env = {
@@ -162,10 +184,9 @@ def app_env(
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    from posterbooth.migrate import upgrade
     from workers.context import close_context
 
-    upgrade(database_url)  # as `python app.py` and `flask --app app db upgrade` do
+    _upgrade(database_url, request)  # as `python app.py` and `flask --app app db upgrade` do
     close_context()
     yield env
     close_context()  # providers' HTTP clients, the database pool and Redis: nothing left open
