@@ -30,10 +30,11 @@
   var heroLast = 0;
 
   function showHero(id, isFresh) {
-    if (id === heroId) { return; }
+    if (id && id === heroId) { return; }
     heroLast = Date.now();
     if (!id) {
       heroId = null;
+      hero.dataset.id = "";
       heroImgs[heroFront].classList.remove("on");
       hero.classList.add("empty");
       hero.classList.remove("fresh");
@@ -44,6 +45,7 @@
     heroId = id;
     load(back, url, function () {
       if (heroId !== id) { return; }
+      hero.dataset.id = id;
       back.classList.add("on");
       heroImgs[heroFront].classList.remove("on");
       heroFront = 1 - heroFront;
@@ -87,9 +89,15 @@
   var guard = 0;
 
   function onScreen() {
+    // The posters in sight (the spotlight and the strip's visible tiles): a poster is not shown twice at once,
+    // but one that drifted out of sight may come round again.
     var ids = new Set();
+    var view = windowEl.getBoundingClientRect();
     if (heroId) { ids.add(heroId); }
-    strip.querySelectorAll(".tile").forEach(function (tile) { if (tile.dataset.id) { ids.add(tile.dataset.id); } });
+    strip.querySelectorAll(".tile").forEach(function (tile) {
+      var box = tile.getBoundingClientRect();
+      if (tile.dataset.id && box.right > view.left && box.left < view.right) { ids.add(tile.dataset.id); }
+    });
     return ids;
   }
 
@@ -103,7 +111,9 @@
 
   function fill(tile, id) {
     var img = tile.querySelector("img");
+    var before = tile.dataset.id;
     tile.dataset.id = id || "";
+    if (before && !src.has(before)) { img.classList.remove("on"); }  // taken down: gone at once
     if (!id) {
       img.classList.remove("on");
       tile.classList.add("empty");
@@ -192,7 +202,15 @@
         if (more) { shown.add(more); fill(tile, more); }
       }
     });
-    if (heroId && !src.has(heroId)) { heroId = null; heroTick(); }
+    if ((heroId && !src.has(heroId)) || (hero.dataset.id && !src.has(hero.dataset.id))) {
+      // The spotlight's poster was taken down: fade it out now, then show the next one.
+      heroImgs[0].classList.remove("on");
+      heroImgs[1].classList.remove("on");
+      hero.classList.remove("fresh");
+      hero.dataset.id = "";
+      heroId = null;
+      heroTick();
+    }
   }
 
   // ----------------------------------------------------------------------------- the counter
