@@ -1,4 +1,4 @@
-"""Command-line tools: ``flask --app app campaigns validate|list|qr`` and ``flask --app app media purge``."""
+"""Command-line tools: ``flask --app app campaigns validate|list|qr|wall-url`` and ``flask --app app media purge``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from posterbooth.migrate import current, head, upgrade
 from posterbooth.qr import qr_png, qr_svg
 from posterbooth.retention import purge_expired
 from posterbooth.storage import MediaStore
-from posterbooth.urls import campaign_url
+from posterbooth.urls import campaign_url, wall_url
+from posterbooth.wall import wall_key
 
 campaigns_cli = AppGroup("campaigns", help="Check and print campaigns.")
 
@@ -61,6 +62,19 @@ def qr(slug: str, channel: str, base_url: str, out_dir: Path) -> None:
     (out_dir / f"{stem}-qr.png").write_bytes(qr_png(url))
     (out_dir / f"{stem}-qr.svg").write_bytes(qr_svg(url))
     click.echo(f"{url}\n  {out_dir / (stem + '-qr.png')}\n  {out_dir / (stem + '-qr.svg')}")
+
+
+@campaigns_cli.command("wall-url")
+@click.argument("slug")
+def wall_url_command(slug: str) -> None:
+    """Print the secret URL of a campaign's event wall (it changes with SECRET_KEY)."""
+    campaigns = load_all(current_app.config["CAMPAIGNS_DIR"])
+    if slug not in campaigns:
+        raise click.BadParameter(f"no campaign {slug!r} (have: {', '.join(sorted(campaigns)) or 'none'})")
+    base = str(current_app.config["PUBLIC_BASE_URL"] or "").rstrip("/")
+    if not base:
+        raise click.UsageError("set PUBLIC_BASE_URL: the wall URL is an absolute address")
+    click.echo(wall_url(base, slug, wall_key(current_app.config["SECRET_KEY"], slug)))
 
 
 media_cli = AppGroup("media", help="Look after stored photos and posters.")

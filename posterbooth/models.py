@@ -112,6 +112,10 @@ class Participation(Base):
     #: What its provider jobs were charged, in thousandths of the price table's currency (posterbooth.budget).
     cost_milli: Mapped[int] = mapped_column(Integer, default=0)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The event wall's moderation (campaigns with wall.moderation approve): "" undecided, approved, rejected.
+    wall_status: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    #: When an admin approved or rejected the poster for the wall (approved posters go up in this order).
+    wall_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -120,6 +124,10 @@ class Participation(Base):
         Index("ix_participations_campaign_device", "campaign", "device_id", "created_at"),
         Index("ix_participations_campaign_attendee", "campaign", "attendee"),
         Index("ix_participations_campaign_day", "campaign", "cap_day"),
+        # The event wall's feed and counter (newest finished posters), its approved posters, its images.
+        Index("ix_participations_wall", "campaign", "status", "finished_at"),
+        Index("ix_participations_wall_approved", "campaign", "wall_status", "wall_decided_at"),
+        Index("ix_participations_content_id", "content_id"),
     )
 
     @property

@@ -261,6 +261,14 @@ class ShareCard(Model):
     cta: str = Field("", max_length=30, description="Label of the 'try it yourself' button.")
 
 
+class Wall(Model):
+    """The event wall: a venue screen of fresh posters (/wall/<slug>)."""
+
+    moderation: Literal["auto", "approve"] = Field(
+        "auto", description="auto: every finished poster goes on the wall; approve: only those an admin "
+        "approves on the console's wall queue.")
+
+
 class Campaign(Model):
     """A whole campaign definition."""
 
@@ -285,6 +293,7 @@ class Campaign(Model):
     budget: Budget = Field(default_factory=Budget, description="Most the provider jobs may cost (per_day, total).")
     identity: Literal["device", "wechat"] = Field(
         "device", description="Who per-attendee limits count: device, or wechat (the WeChat user, inside WeChat).")
+    wall: Wall = Field(default_factory=Wall, description="The event wall (venue screen) and its moderation.")
     timezone: str = Field(DEFAULT_TIMEZONE, description="IANA time zone of the campaign's calendar days (daily "
                           "limits and budgets), e.g. Asia/Shanghai or UTC.")
 

@@ -15,3 +15,8 @@ def campaign_url(base_url: str, slug: str, *, ref: str = "", channel: str = "") 
 def absolute_url(base_url: str, path: str) -> str:
     """Return ``path`` (starting with /) on the public base URL."""
     return f"{base_url.rstrip('/')}{path}"
+
+
+def wall_url(base_url: str, slug: str, key: str) -> str:
+    """Return the absolute URL of a campaign's event wall, with its secret key."""
+    return f"{base_url.rstrip('/')}/wall/{quote(slug, safe='')}?{urlencode([('key', key)])}"

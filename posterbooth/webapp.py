@@ -63,6 +63,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         reports,
         result,
         share,
+        wall,
         wechat,
         wechat_oauth,
     )
@@ -96,7 +97,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     images.init_app(app)
     page_cache.init_app(app)
     for blueprint in (home.bp, campaign.bp, result.bp, share.bp, media.bp, health.bp, wechat.bp, reports.bp,
-                      photos.bp, images.bp, wechat_oauth.bp):
+                      photos.bp, images.bp, wechat_oauth.bp, wall.bp):
         app.register_blueprint(blueprint)
     from posterbooth.views import admin
 

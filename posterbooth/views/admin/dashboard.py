@@ -16,6 +16,7 @@ from posterbooth.console.overview import campaign_list, overview
 from posterbooth.events import flush_now
 from posterbooth.extensions import get_db
 from posterbooth.views.admin.access import campaign_or_404, console_blueprint, operator_required
+from posterbooth.views.admin.wall import campaign_wall_url
 
 bp = console_blueprint("admin_dashboard")
 
@@ -118,7 +119,8 @@ def campaign(slug: str) -> Any:
     poll_url = url_for("admin_dashboard.campaign_json", slug=slug, range=data["range"],
                        ch="*" if data["channel"] is None else data["channel"])
     return render_template("admin/overview.html", loaded=loaded, o=data, charts=_charts(data, loaded),
-                           ranges=list(stats.RANGES), poll=POLL_SECONDS, poll_url=poll_url, step_label=step_label)
+                           ranges=list(stats.RANGES), poll=POLL_SECONDS, poll_url=poll_url, step_label=step_label,
+                           wall_url=campaign_wall_url(slug))
 
 
 @bp.get("/c/<slug>/overview.json")
