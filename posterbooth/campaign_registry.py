@@ -72,6 +72,8 @@ def folder_stamp(folder: Path) -> Stamp:
 def folder_version(folder: Path) -> tuple[str, bytes]:
     """Return the content hash of the folder (campaign.yaml and assets) and the campaign.yaml bytes hashed."""
     digest = hashlib.sha256()
+    if not (folder / DEFINITION_FILE).is_file():
+        raise CampaignError(folder / DEFINITION_FILE, "", "missing: every campaign folder needs one")
     definition = read_definition(folder / DEFINITION_FILE)
     for path in _files(folder):
         relative = path.relative_to(folder).as_posix()
@@ -178,8 +180,6 @@ class CampaignRegistry(Mapping[str, LoadedCampaign]):
         return changed
 
     def _load(self, folder: Path) -> LoadedCampaign:
-        if not (folder / DEFINITION_FILE).exists():
-            raise CampaignError(folder / DEFINITION_FILE, "", "missing: every campaign folder needs one")
         version, definition = folder_version(folder)
         return load_campaign(folder, definition, version)
 
