@@ -6,10 +6,15 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 import shutil
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from PIL import Image
 from sqlalchemy import select
@@ -18,7 +23,7 @@ from posterbooth.campaign_registry import CampaignRegistry
 from posterbooth.campaigns import CampaignError
 from posterbooth.models import CampaignVersion, Participation
 from tests.attendee import SPRING, complete
-from tests.conftest import CAMPAIGNS
+from tests.conftest import CAMPAIGNS, ROOT
 
 SLUG = "spring-outing"
 OLD_TITLE = "AI 测测您最适合去哪春游"
@@ -274,3 +279,119 @@ def test_the_console_shows_a_broken_change_and_the_landing_page_keeps_the_old_ve
         assert landing.status_code == 200 and OLD_TITLE in landing.get_data(as_text=True)
         time.sleep(0.25)
     assert len([r for r in caplog.records if r.levelno == logging.ERROR and SLUG in r.getMessage()]) == 1
+
+
+# --- against a running `python app.py` (and a `python -m workers` process) -----------------------------
+
+PORT = 8311
+
+
+def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    with log.open("w") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _post_answers(http: httpx.Client, answers: list[tuple[str, str]]) -> str:
+    response = None
+    for step, value in answers:
+        page = http.get(f"/c/{SLUG}/q/{step}")
+        assert page.status_code == 200, page.text[:300]
+        fields = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">', page.text))
+        response = http.post(f"/c/{SLUG}/q/{step}", data={**fields, "answer": value})
+        assert response.status_code == 302, response.text[:300]
+    assert response is not None
+    return response.headers["location"]
+
+
+def _served_poster_corner(http: httpx.Client, result: str) -> tuple[int, int, int]:
+    deadline = time.monotonic() + 90
+    while http.get(f"{result}/status.json").json()["status"] in {"queued", "running"}:
+        assert time.monotonic() < deadline, "poster not made in time"
+        time.sleep(0.3)
+    poster = re.search(r'id="poster" class="poster" src="([^"]+)"', http.get(result).text)
+    assert poster, "no poster on the result page"
+    with Image.open(io.BytesIO(http.get(poster.group(1)).content)) as image:
+        return image.convert("RGB").getpixel((12, image.height - 12))
+
+
+def _within(seconds: float, predicate, what: str) -> float:
+    started = time.monotonic()
+    while not predicate():
+        assert time.monotonic() - started < seconds, f"not within {seconds} s: {what}"
+        time.sleep(0.2)
+    return time.monotonic() - started
+
+
+@pytest.mark.slow
+def test_a_running_app_follows_campaign_changes(tmp_path, redis_conn, redis_url):
+    root = copy_campaigns(tmp_path / "campaigns", SLUG)
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "MEDIA_DIR"}}
+    env.update(INSTANCE_DIR=str(tmp_path / "instance"), CAMPAIGNS_DIR=str(root), REDIS_URL=redis_url,
+               PUBLIC_BASE_URL=f"http://127.0.0.1:{PORT}", ADMIN_PASSWORD="bootstrap-pass-123",
+               SECRET_KEY="test-secret-0123456789abcdef0123456789", IMAGE_PROVIDER="offline", PYTHONUNBUFFERED="1")
+    web_log, worker_log = tmp_path / "web.log", tmp_path / "worker.log"
+    web = _start(["app.py", "--port", str(PORT)], env, web_log)
+    worker = None
+    clients: list[httpx.Client] = []
+    base = f"http://127.0.0.1:{PORT}"
+    try:
+        with httpx.Client(base_url=base, timeout=10) as probe:
+            def up() -> bool:
+                assert web.poll() is None, web_log.read_text()
+                try:
+                    return probe.get("/healthz").status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            _within(90, up, "the app starts")
+        attendee, first, second, console = (httpx.Client(base_url=base, timeout=20) for _ in range(4))
+        clients.extend((attendee, first, second, console))
+        landing = lambda: attendee.get(f"/c/{SLUG}").text  # noqa: E731
+        assert OLD_TITLE in landing()
+        # Submitted before the edit, while no worker runs: its poster is made after the edit, with its version.
+        before = _post_answers(first, SPRING)
+        edit(root, OLD_BACKGROUND, 'background: "#C81E1E"\n  image:')
+        edit(root, f"title: {OLD_TITLE}", "title: 春游第二版")
+        took = _within(10, lambda: "春游第二版" in landing(), "the edited title on the landing page")
+        print(f"edit live on the landing page after {took:.1f} s")
+        worker = _start(["-m", "workers", "--name", "reload-test"], env, worker_log)
+        assert _close(_served_poster_corner(first, before), (0xF4, 0xF1, 0xE8))
+        after = _post_answers(second, SPRING)
+        assert _close(_served_poster_corner(second, after), (0xC8, 0x1E, 0x1E))
+        # The running worker follows a further change too.
+        edit(root, 'background: "#C81E1E"', 'background: "#1E3CC8"')
+        _within(10, lambda: "reloaded: version" in worker_log.read_text(), "the worker reloads")
+        # A broken save: the last good version stays, the error is logged once and shown on the console.
+        edit(root, "outcome_by: scores", "outcome_by: dice")
+        _within(10, lambda: "春游第二版" in landing() and "was not loaded" in web_log.read_text(),
+                "the error in the web log (the web app looks when it serves a request)")
+        for _ in range(10):
+            assert "春游第二版" in landing()
+            time.sleep(0.5)
+        errors = [line for line in web_log.read_text().splitlines() if " ERROR " in line and SLUG in line]
+        assert len(errors) == 1 and "line 43" in errors[0] and "outcome_by" in errors[0], errors
+        token = re.search(r'name="csrf_token" value="([^"]+)"', console.get("/admin/login").text).group(1)
+        console.post("/admin/login", data={"csrf_token": token, "username": "admin",
+                                           "password": "bootstrap-pass-123"})
+        page = console.get("/admin/").text
+        assert 'class="alert problem"' in page and "outcome_by" in page, page[:2000]
+        # A new folder appears; a removed one disappears.
+        shutil.copytree(CAMPAIGNS / "dream-weekend", root / "dream-weekend")
+        _within(10, lambda: attendee.get("/c/dream-weekend").status_code == 200, "the new campaign")
+        shutil.rmtree(root / "dream-weekend")
+        _within(10, lambda: attendee.get("/c/dream-weekend").status_code == 404, "the removed campaign")
+    finally:
+        for client in clients:
+            client.close()
+        _stop(web)
+        if worker is not None:
+            _stop(worker)
