@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,10 @@ class LoadedCampaign:
 
     definition: Campaign
     folder: Path
+    #: The content hash of the folder it was loaded from (posterbooth.campaign_registry); empty when unknown.
+    version: str = ""
+    #: The campaign.yaml text it was loaded from, kept with each version (posterbooth.campaign_versions).
+    source: str = field(default="", repr=False, compare=False)
 
     @property
     def slug(self) -> str:
@@ -117,12 +121,18 @@ def safe_load_with_nodes(text: str, loader_class: type[yaml.SafeLoader] | None =
         loader.dispose()
 
 
-def parse_definition(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
-    """Read a campaign.yaml with safe_load and return its data and node tree."""
+def read_definition(path: Path) -> bytes:
+    """Return the bytes of a campaign.yaml, or raise CampaignError when it cannot be read."""
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise CampaignError(path, "", f"cannot be read: {exc.strerror}") from None
+
+
+def parse_definition(path: Path, raw: bytes | None = None) -> tuple[dict[str, Any], yaml.Node | None]:
+    """Read a campaign.yaml (or its given bytes) with safe_load and return its data and node tree."""
+    if raw is None:
+        raw = read_definition(path)
     if len(raw) > MAX_DEFINITION_BYTES:
         raise CampaignError(path, "", f"is larger than {MAX_DEFINITION_BYTES // 1024} KB")
     try:
@@ -243,16 +253,22 @@ def _check_assets(campaign: Campaign, folder: Path, path: Path, node: yaml.Node 
                 ) from None
 
 
-def load_campaign(folder: Path) -> LoadedCampaign:
-    """Load and validate one campaign folder, or raise CampaignError."""
-    path = folder / DEFINITION_FILE
-    data, node = parse_definition(path)
+def _validated(path: Path, raw: bytes | None) -> tuple[Campaign, yaml.Node | None]:
+    data, node = parse_definition(path, raw)
     try:
-        campaign = Campaign.model_validate(data)
+        return Campaign.model_validate(data), node
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = tuple(first.get("loc", ()))
         raise CampaignError(path, _path_text(loc), _pydantic_message(first), _line_of(node, loc)) from None
+
+
+def load_campaign(folder: Path, raw: bytes | None = None, version: str = "") -> LoadedCampaign:
+    """Load and validate one campaign folder (its campaign.yaml, or the given bytes of it), or raise CampaignError."""
+    path = folder / DEFINITION_FILE
+    if raw is None:
+        raw = read_definition(path)
+    campaign, node = _validated(path, raw)
     if campaign.slug != folder.name:
         raise CampaignError(
             path, "slug", f"{campaign.slug!r} must equal the folder name {folder.name!r}", _line_of(node, ("slug",))
@@ -260,9 +276,17 @@ def load_campaign(folder: Path) -> LoadedCampaign:
     _check_assets(campaign, folder, path, node)
     _check_provider_settings(campaign, path, node)
     _check_templates(campaign, path, node)
-    loaded = LoadedCampaign(definition=campaign, folder=folder)
+    loaded = LoadedCampaign(definition=campaign, folder=folder, version=version,
+                            source=raw.decode("utf-8"))
     warn_undrawable_text(campaign, loaded.asset(campaign.assets.font), path)
     return loaded
+
+
+def restore_campaign(folder: Path, source: str, version: str) -> LoadedCampaign:
+    """Rebuild an earlier version of a campaign from its stored campaign.yaml text (checked when it was live:
+    only its fields are validated again), with the assets of the folder as it is now."""
+    campaign, _ = _validated(folder / DEFINITION_FILE, source.encode("utf-8"))
+    return LoadedCampaign(definition=campaign, folder=folder, version=version, source=source)
 
 
 def campaign_folders(root: Path) -> Iterator[Path]:

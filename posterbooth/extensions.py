@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import redis
 from flask import Flask, current_app
 from rq import Queue
 
-from posterbooth.campaigns import LoadedCampaign
+from posterbooth.campaign_registry import CampaignRegistry
+from posterbooth.campaigns import CampaignError, LoadedCampaign
 from posterbooth.db import Database
 from posterbooth.generation.queue import connect, make_queue
 
@@ -36,6 +39,12 @@ def get_redis() -> redis.Redis:
     return current_app.extensions["posterbooth.redis"]
 
 
-def campaigns() -> dict[str, LoadedCampaign]:
-    """Return the loaded campaigns by slug."""
+def campaigns() -> Mapping[str, LoadedCampaign]:
+    """Return the live campaigns by slug (a :class:`CampaignRegistry`: it follows the campaigns folder)."""
     return current_app.extensions["posterbooth.campaigns"]
+
+
+def campaign_problems() -> dict[str, CampaignError]:
+    """Return the error of each campaign folder whose latest change did not load (its last good version is live)."""
+    registry = current_app.extensions["posterbooth.campaigns"]
+    return registry.problems() if isinstance(registry, CampaignRegistry) else {}

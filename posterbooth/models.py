@@ -116,6 +116,9 @@ class Participation(Base):
     wall_status: Mapped[str] = mapped_column(String(10), default="", server_default="")
     #: When an admin approved or rejected the poster for the wall (approved posters go up in this order).
     wall_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: The campaign's version (content hash) it was submitted under: its poster is made with that definition
+    #: (stored in campaign_versions); empty for participations older than versions.
+    campaign_version: Mapped[str] = mapped_column(String(64), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -218,6 +221,21 @@ class Channel(Base):
     created_by: Mapped[str] = mapped_column(String(64), default="")
 
     __table_args__ = (Index("ux_channels_campaign_code", "campaign", "code", unique=True),)
+
+
+class CampaignVersion(Base):
+    """A campaign's definition (its campaign.yaml) as it was at one version: posters of participations that
+    started before a change are made with it."""
+
+    __tablename__ = "campaign_versions"
+
+    campaign: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: The content hash of the campaign folder (posterbooth.campaign_registry.folder_version).
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    definition: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class Charge(Base):
     """One provider job charged against the budgets: the source the Redis spend counters are rebuilt from."""
 

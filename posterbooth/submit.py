@@ -13,7 +13,7 @@ from rq import Queue
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from posterbooth import budget, caps
+from posterbooth import budget, campaign_versions, caps
 from posterbooth.answers import check_answers
 from posterbooth.campaigns import LoadedCampaign
 from posterbooth.db import Database
@@ -79,7 +79,8 @@ def record(db: Database, loaded: LoadedCampaign, submission: Submission, *, defa
     if conn is not None:
         taken = _take_places(conn, db, campaign, attendee, day, provider, budgets)
     try:
-        return _insert(db, campaign, submission, final, provider, attendee, day)
+        campaign_versions.remember(db, loaded)  # the worker makes its poster with this version
+        return _insert(db, loaded, submission, final, provider, attendee, day)
     except _Repeat as repeat:
         if taken and conn is not None:
             caps.give_back(conn, taken)
@@ -109,8 +110,9 @@ def _take_places(conn: redis.Redis, db: Database, campaign: Campaign, attendee: 
     return found
 
 
-def _insert(db: Database, campaign: Campaign, submission: Submission, final: dict[str, Any], provider: str,
+def _insert(db: Database, loaded: LoadedCampaign, submission: Submission, final: dict[str, Any], provider: str,
             attendee: str, day: str) -> tuple[Participation, bool]:
+    campaign = loaded.definition
     style = campaign.style(submission.style_id) or (campaign.styles[0] if campaign.styles else None)
     outcome = choose_outcome(campaign, final)
     prompt = compose_prompt(campaign, final, outcome, style)
@@ -130,6 +132,7 @@ def _insert(db: Database, campaign: Campaign, submission: Submission, final: dic
         cap_day=day,
         channel=submission.channel[:40],
         inputs=dict(submission.inputs),
+        campaign_version=loaded.version,
     )
     try:
         with db.session() as session:

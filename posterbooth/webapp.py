@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
+from posterbooth.campaign_registry import CampaignRegistry
 from posterbooth.config import PUBLIC_BASE_URL_MISSING, ROOT, ConfigError, Settings, load_settings
 from posterbooth.fonts import log_font_chain
 from posterbooth.generation.context import providers_in_use
@@ -70,7 +71,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     check_settings(settings)
     try:
-        app.extensions["posterbooth.campaigns"] = campaigns.load_all(settings.CAMPAIGNS_DIR)
+        app.extensions["posterbooth.campaigns"] = CampaignRegistry(settings.CAMPAIGNS_DIR,
+                                                                   interval=settings.CAMPAIGN_RELOAD_SECONDS)
     except campaigns.CampaignError as exc:
         if not _command_line_tool():
             raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from posterbooth.console.generation import provider_state
 from posterbooth.db import Database
 
 
-def campaign_list(db: Database, connection: redis.Redis | None, campaigns: dict[str, LoadedCampaign],
+def campaign_list(db: Database, connection: redis.Redis | None, campaigns: Mapping[str, LoadedCampaign],
                   paused: dict[str, bool], default_provider: str) -> list[dict[str, Any]]:
     """Return each campaign's state, posters today and in total, waiting line, failures and provider state."""
     counts = stats.campaign_counts(db)

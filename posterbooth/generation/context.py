@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import logging
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import redis
 from rq import Queue
 
-from posterbooth.campaigns import LoadedCampaign, load_all
+from posterbooth.campaign_registry import CampaignRegistry
+from posterbooth.campaign_versions import stored_definition
+from posterbooth.campaigns import LoadedCampaign
 from posterbooth.config import Settings
 from posterbooth.db import Database
 from posterbooth.generation.circuit import Circuit
 from posterbooth.generation.queue import connect, make_queue
 from posterbooth.generation.slots import Semaphore
+from posterbooth.models import Participation
 from posterbooth.providers import PROVIDER_NAMES, concurrency, make_provider
 from posterbooth.providers.base import Provider, ProviderError
 from posterbooth.storage import MediaStore
@@ -28,7 +32,8 @@ class WorkerContext:
 
     settings: Settings
     db: Database
-    campaigns: dict[str, LoadedCampaign]
+    #: The live campaigns: they follow the campaigns folder (looked at when read, at most every few seconds).
+    campaigns: CampaignRegistry
     media: MediaStore
     redis: redis.Redis
     queue: Queue
@@ -53,6 +58,12 @@ class WorkerContext:
         """Return a provider's circuit breaker."""
         return Circuit(self.redis, name, cooldown=self.settings.PROVIDER_PAUSE_SECONDS)
 
+    def campaign_for(self, participation: Participation) -> LoadedCampaign | None:
+        """Return the campaign as it was when the participation was submitted (the live one when that version
+        is live or unknown); None when the campaign is gone."""
+        slug, version = participation.campaign, participation.campaign_version
+        return self.campaigns.for_version(slug, version, lambda: stored_definition(self.db, slug, version))
+
     def close(self) -> None:
         """Close the providers' HTTP clients, the database pool and the Redis connections."""
         close_providers(self.providers)
@@ -64,7 +75,7 @@ class WorkerContext:
         return providers_in_use(self.settings, self.campaigns)
 
 
-def providers_in_use(settings: Settings, campaigns: dict[str, LoadedCampaign]) -> set[str]:
+def providers_in_use(settings: Settings, campaigns: Mapping[str, LoadedCampaign]) -> set[str]:
     """Return the providers the default setting and the campaigns name."""
     names = {settings.IMAGE_PROVIDER}
     names.update(c.definition.generation.provider or settings.IMAGE_PROVIDER for c in campaigns.values())
@@ -86,7 +97,7 @@ def build_context(settings: Settings) -> WorkerContext:
     context = WorkerContext(
         settings=settings,
         db=Database(settings.DATABASE_URL),
-        campaigns=load_all(settings.CAMPAIGNS_DIR),
+        campaigns=CampaignRegistry(settings.CAMPAIGNS_DIR, interval=settings.CAMPAIGN_RELOAD_SECONDS),
         media=MediaStore(settings.MEDIA_DIR),
         redis=connection,
         queue=make_queue(connection, settings.QUEUE_NAME),

@@ -97,7 +97,7 @@ def _run_claimed(ctx: WorkerContext, participation_id: int, claim: Claim) -> str
         log.warning("participation %s does not exist; nothing to do", participation_id)
         forget(ctx.redis, participation_id)
         return "missing"
-    step = Step(ctx, participation, ctx.campaigns.get(participation.campaign), claim)
+    step = Step(ctx, participation, ctx.campaign_for(participation), claim)
     try:
         return step.run()
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Mapping
 
 from PIL import Image
 
@@ -77,7 +78,7 @@ def make_poster(media: MediaStore, loaded: LoadedCampaign, participation: Partic
     }
 
 
-def warm_up(campaigns: dict[str, LoadedCampaign]) -> None:
+def warm_up(campaigns: Mapping[str, LoadedCampaign]) -> None:
     """Compose one throw-away poster per campaign, so fonts and layers are loaded before the first job."""
     blank = Image.new("RGB", (64, 64), (200, 200, 200))
     for loaded in campaigns.values():

@@ -1,6 +1,6 @@
 """What the attendee's hot path computes once per campaign version: rendered pages and image sizes.
 
-A campaign is loaded once and never changes in place (a new definition is a new ``LoadedCampaign``), so its
+A campaign version never changes in place (an edit, hot-reloaded, is a new ``LoadedCampaign``), so its
 object identity is its version: entries are kept with the object they were made for and used only while it
 is still the one the app serves.
 """

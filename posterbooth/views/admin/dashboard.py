@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from flask import current_app, jsonify, render_template, request, url_for
@@ -14,7 +15,7 @@ from posterbooth.console import charts, stats
 from posterbooth.console.controls import is_paused
 from posterbooth.console.overview import campaign_list, overview
 from posterbooth.events import flush_now
-from posterbooth.extensions import get_db
+from posterbooth.extensions import campaign_problems, get_db
 from posterbooth.views.admin.access import campaign_or_404, console_blueprint, operator_required
 from posterbooth.views.admin.wall import campaign_wall_url
 
@@ -69,6 +70,23 @@ def _charts(data: dict[str, Any], loaded: Any) -> dict[str, Any]:
     }
 
 
+def problem_banners(slug: str | None = None) -> list[dict[str, Any]]:
+    """Return what the console shows of campaign changes that did not load (all, or one campaign's)."""
+    live = current_app.extensions["posterbooth.campaigns"]
+    root = current_app.config["CAMPAIGNS_DIR"]
+    banners = []
+    for name, error in sorted(campaign_problems().items()):
+        if slug is not None and name != slug:
+            continue
+        try:
+            file = str(Path(error.file).relative_to(root))
+        except ValueError:
+            file = Path(error.file).name
+        banners.append({"slug": name, "live": name in live, "file": file, "line": error.line,
+                        "field": error.field, "message": error.message})
+    return banners
+
+
 def _overview_data(slug: str) -> tuple[Any, dict[str, Any]]:
     loaded = campaign_or_404(slug)
     time_range = request.args.get("range", "all")
@@ -108,7 +126,7 @@ def index() -> Any:
     campaigns = current_app.extensions["posterbooth.campaigns"]
     paused = {slug: is_paused(get_db(), _redis(), slug) for slug in campaigns}
     rows = campaign_list(get_db(), _redis(), campaigns, paused, current_app.config["IMAGE_PROVIDER"])
-    return render_template("admin/index.html", rows=rows)
+    return render_template("admin/index.html", rows=rows, problems=problem_banners())
 
 
 @bp.get("/c/<slug>")
@@ -119,6 +137,7 @@ def campaign(slug: str) -> Any:
     poll_url = url_for("admin_dashboard.campaign_json", slug=slug, range=data["range"],
                        ch="*" if data["channel"] is None else data["channel"])
     return render_template("admin/overview.html", loaded=loaded, o=data, charts=_charts(data, loaded),
+                           problems=problem_banners(slug),
                            ranges=list(stats.RANGES), poll=POLL_SECONDS, poll_url=poll_url, step_label=step_label,
                            wall_url=campaign_wall_url(slug))
 
