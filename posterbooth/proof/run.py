@@ -48,9 +48,23 @@ class Problem:
     kind: str
     where: str
     message: str
+    #: The posters it was found on (none for problems of the definition, like an unreachable outcome).
+    posters: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        return f"{self.kind}: {self.where}: {self.message}"
+        found = ""
+        if self.posters:
+            shown = ", ".join(self.posters[:3]) + (", …" if len(self.posters) > 3 else "")
+            found = f" [{len(self.posters)} poster{'s' if len(self.posters) != 1 else ''}: {shown}]"
+        return f"{self.kind}: {self.where}: {self.message}{found}"
+
+
+def merge(problems: list[Problem]) -> list[Problem]:
+    """Merge the same problem found on several posters into one, naming every poster."""
+    merged: dict[tuple[str, str, str], list[str]] = {}
+    for problem in problems:
+        merged.setdefault((problem.kind, problem.where, problem.message), []).extend(problem.posters)
+    return [Problem(kind, where, message, tuple(posters)) for (kind, where, message), posters in merged.items()]
 
 
 @dataclass
@@ -180,26 +194,27 @@ def render_one(loaded: LoadedCampaign, provider: Provider, item: PosterProof, ou
 
 
 def _problems(item: PosterProof) -> list[Problem]:
-    where = item.poster_file or f"{item.lang}-{item.outcome}-{item.style or 'default'}"
+    files = (item.poster_file or f"{item.lang}-{item.outcome}-{item.style or 'default'}",)
     found: list[Problem] = []
     if item.error:
-        return [Problem("generation", where, item.error)]
+        return [Problem("generation", "image", item.error, files)]
     for text in item.texts:
-        place = f"{where} {text.where}"
+        place = text.where
         flat = text.text.replace("\n", " ")
         if text.truncated:
-            found.append(Problem("cut", place, f"text cut with '…' at {text.size}px: “{flat}”"))
+            found.append(Problem("cut", place, f"text cut with '…' at {text.size}px: “{flat}”", files))
         if text.overflows:
             across, down = text.overflow
             found.append(Problem("overflow", place, f"text reaches {across:.0f}px past its box's width and "
-                                                    f"{down:.0f}px below it: “{flat}”"))
+                                                    f"{down:.0f}px below it: “{flat}”", files))
         if text.low_contrast:
             found.append(Problem("contrast", place, f"contrast {text.contrast:.2f}:1 is below WCAG AA "
-                                                    f"{text.needed:g}:1 for {text.size}px text: “{flat}”"))
+                                                    f"{text.needed:g}:1 for {text.size}px text: “{flat}”", files))
     if item.qr_expected and not item.qr_decoded:
-        found.append(Problem("qr", where, "the QR code does not decode from the poster image"))
+        found.append(Problem("qr", "poster QR code", "does not decode from the poster image", files))
     elif item.qr_expected and item.qr_decoded != item.qr_expected:
-        found.append(Problem("qr", where, f"the QR code reads {item.qr_decoded!r}, expected {item.qr_expected!r}"))
+        found.append(Problem("qr", "poster QR code", f"reads {item.qr_decoded!r}, expected {item.qr_expected!r}",
+                             files))
     return found
 
 
@@ -242,7 +257,7 @@ def run_proof(loaded: LoadedCampaign, out: Path, provider: Provider, *, base_url
         except ProviderError as exc:
             item.error = f"the {provider.name} provider failed: {exc.message}"
         item.problems = _problems(item)
-        report.problems.extend(item.problems)
+    report.problems.extend(merge([p for item in report.posters for p in item.problems]))
     if progress is not None:
         progress(len(report.posters), len(report.posters))
     report.seconds = round(time.monotonic() - started, 1)

@@ -22,7 +22,7 @@ def report_data(report: ProofReport) -> dict[str, Any]:
     data["problems"] = [{**dataclasses.asdict(p), "text": str(p)} for p in report.problems]
     data["ok"] = report.ok
     for poster, item in zip(data["posters"], report.posters, strict=True):
-        poster["problems"] = [str(p) for p in item.problems]
+        poster["problems"] = [f"{p.kind}: {p.where}: {p.message}" for p in item.problems]
         for text, check in zip(poster["texts"], item.texts, strict=True):
             text.update(where=check.where, low_contrast=check.low_contrast, overflows=check.overflows)
     return data
