@@ -220,6 +220,7 @@ def test_console_preview_needs_an_admin(console_app):
 
 def test_console_renders_the_sheet_in_a_worker_and_shows_it(console_app):
     admin = console_app.test_client()
+    admin.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     login(admin, "mia", "mia-password-1")
     page = admin.get("/admin/c/spring-outing/preview")
     assert page.status_code == 200 and "No proof sheet yet." in page.get_data(as_text=True)
