@@ -1,4 +1,4 @@
-"""Command-line tools: ``flask --app app campaigns validate|list|qr|wall-url`` and ``flask --app app media purge``."""
+"""Command-line tools: ``flask --app app campaigns validate|list|qr|wall-url|preview``, ``media purge``, ``db``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from posterbooth.campaigns import load_all, validate_all
 from posterbooth.extensions import get_db
 from posterbooth.migrate import current, head, upgrade
+from posterbooth.proof import service as proof
 from posterbooth.qr import qr_png, qr_svg
 from posterbooth.retention import purge_expired
 from posterbooth.storage import MediaStore
@@ -75,6 +76,32 @@ def wall_url_command(slug: str) -> None:
     if not base:
         raise click.UsageError("set PUBLIC_BASE_URL: the wall URL is an absolute address")
     click.echo(wall_url(base, slug, wall_key(current_app.config["SECRET_KEY"], slug)))
+@campaigns_cli.command("preview")
+@click.argument("slug")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Directory for the posters, share cards, index.html and report.json.")
+@click.option("--provider", default="offline", show_default=True,
+              help="Image provider (offline, or hunyuan/openai to spend real calls).")
+@click.option("--text", default=None, help="Typed answer to use (default: the longest text each question allows).")
+@click.option("--lang", default="all", show_default=True, help="Language to render: zh, en or all.")
+@click.option("--base-url", default="", help="Public base URL in the QR codes (default: PUBLIC_BASE_URL).")
+def preview(slug: str, out_dir: Path, provider: str, text: str | None, lang: str, base_url: str) -> None:
+    """Render every outcome × style poster with its share card, write a contact sheet, report problems."""
+    campaigns = load_all(current_app.config["CAMPAIGNS_DIR"])
+    if slug not in campaigns:
+        raise click.BadParameter(f"no campaign {slug!r} (have: {', '.join(sorted(campaigns)) or 'none'})")
+    try:
+        languages = proof.pick_languages(campaigns[slug].definition, lang)
+        image_provider = proof.build_provider(provider)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    base = (base_url or current_app.config["PUBLIC_BASE_URL"] or proof.DEFAULT_BASE_URL).rstrip("/")
+    report, index = proof.make_sheet(campaigns[slug], out_dir, image_provider, base_url=base, text=text,
+                                             languages=languages)
+    click.echo(proof.text_report(report))
+    click.echo(f"contact sheet: {index}")
+    if not report.ok:
+        raise SystemExit(1)
 
 
 media_cli = AppGroup("media", help="Look after stored photos and posters.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,41 @@ from posterbooth.textlayout import FittedText, fit_text
 LABEL_MIN_HEIGHT_RATIO = 0.05
 
 Color = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class DrawnText:
+    """A text as it was laid out and drawn, with the pixels that were behind it (what proof sheets check)."""
+
+    #: Which image: "poster" or "share card".
+    part: str
+    #: Which text of it: "texts[0]", "qr caption"...
+    name: str
+    fitted: FittedText
+    #: The text's box on the canvas: x, y, width, height.
+    box: tuple[int, int, int, int]
+    align: str
+    valign: str
+    line_height: float
+    color: Color
+    #: The canvas under the box, ``margin`` pixels wider on each side, before the text was drawn.
+    backdrop: Image.Image
+    margin: int
+
+    def ink(self) -> Image.Image:
+        """Return the text's ink as a mask the size of ``backdrop`` (255 where the glyphs cover it)."""
+        sheet = Image.new("RGB", self.backdrop.size, (0, 0, 0))
+        x, y, width, height = self.box
+        draw_lines(sheet, self.fitted, x=self.margin, y=self.margin, width=width, height=height, align=self.align,
+                   valign=self.valign, line_height=self.line_height, color=(255, 255, 255, 255))
+        return sheet.convert("L")
+
+
+def backdrop_of(canvas: Image.Image, box: tuple[int, int, int, int], size: int) -> tuple[Image.Image, int]:
+    """Return the canvas under a text box with a margin of half the font size around it, and that margin."""
+    margin = max(4, size // 2)
+    x, y, width, height = box
+    return canvas.crop((x - margin, y - margin, x + width + margin, y + height + margin)).convert("RGB"), margin
 
 
 def block_fonts(block_font: str, assets: PosterAssets) -> FontChain:
@@ -49,18 +85,22 @@ def draw_lines(canvas: Image.Image, fitted: FittedText, *, x: int, y: int, width
         font.draw(canvas, (x + dx + stroke, baseline), line, color)
 
 
-def draw_text_block(canvas: Image.Image, block: TextBlock, text: str, assets: PosterAssets) -> None:
-    """Draw one text block of the layout, each character from the first font of its chain that has it."""
+def draw_text_block(canvas: Image.Image, block: TextBlock, text: str, assets: PosterAssets) -> FittedText | None:
+    """Draw one text block of the layout, each character from the first font of its chain that has it.
+
+    Return how the text was laid out (None when nothing was drawn).
+    """
     fonts = block_fonts(block.font, assets)
     text = visible_text(text, fonts)
     if not text.strip():
-        return
+        return None
     fitted = fit_text(text, fonts, size=block.size, width=block.width, height=block.height,
                       max_lines=block.max_lines, line_height=block.line_height,
                       shrink_to_fit=block.shrink_to_fit, min_size=block.min_size, bold=block.bold,
                       balance=block.balance)
     draw_lines(canvas, fitted, x=block.x, y=block.y, width=block.width, height=block.height,
                align=block.align, valign=block.valign, line_height=block.line_height, color=rgba(block.color))
+    return fitted
 
 
 @functools.lru_cache(maxsize=64)

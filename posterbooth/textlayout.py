@@ -176,6 +176,13 @@ class FittedText:
     size: int
     truncated: bool
 
+    def overflow(self, width: float, height: float, line_height: float) -> tuple[float, float]:
+        """Return how far the lines reach past a box of this size (pixels across, pixels down; 0 when inside)."""
+        widest = max((self.font.getlength(line) + 2 * self.font.outline(line) for line in self.lines if line),
+                     default=0.0)
+        block = (len(self.lines) - 1) * self.size * line_height + self.size
+        return max(0.0, widest - width), max(0.0, block - height)
+
 
 def fit_text(
     text: str,

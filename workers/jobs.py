@@ -10,6 +10,7 @@ from rq import get_current_job
 
 from posterbooth.generation.engine import run_step
 from posterbooth.generation.sweep import requeue_orphans
+from posterbooth.proof.service import DEFAULT_BASE_URL, run_job
 from posterbooth.retention import purge_expired
 from workers.context import get_context
 
@@ -30,3 +31,10 @@ def purge() -> str:
     """Delete the photos and posters whose retention has passed."""
     ctx = get_context()
     return str(purge_expired(ctx.db, ctx.media, ctx.campaigns))
+
+
+def proof(slug: str, run: str, provider: str) -> str:
+    """Render a proof sheet the console asked for (posters of every outcome × style, checked)."""
+    ctx = get_context()
+    return run_job(ctx.campaigns.get(slug), ctx.media.root, slug, run, ctx.provider(provider),
+                   ctx.settings.PUBLIC_BASE_URL or DEFAULT_BASE_URL)

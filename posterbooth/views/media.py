@@ -19,7 +19,8 @@ def file(relative: str) -> Response:
     path = store.path(relative)
     if path is None or path.suffix.lower() not in {".jpg", ".png", ".gif", ".webp"}:
         abort(404)
-    if path.relative_to(store.root.resolve()).parts[0] in {"uploads", "removed"}:  # removed: taken down
+    if path.relative_to(store.root.resolve()).parts[0] in {"uploads", "removed", "proofs"}:
+        # removed: taken down; proofs: the console's proof sheets, for signed-in admins only
         abort(404)
     if is_personal(relative):
         # Made from an attendee's photo: deleted with it, so caches must ask again (and soon get a 404).

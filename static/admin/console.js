@@ -1,4 +1,5 @@
-/* Marketer console: refresh the live overview from its JSON twin; confirm risky buttons. No dependencies. */
+/* Marketer console: refresh a live part (overview, proof sheet progress) from its JSON twin until it says stop;
+   confirm risky buttons. No dependencies. */
 (function () {
   "use strict";
   document.addEventListener("submit", function (event) {
@@ -7,8 +8,9 @@
     if (question && !window.confirm(question)) { event.preventDefault(); }
   });
   var live = document.getElementById("live");
-  if (!live || !window.fetch) { return; }
+  if (!live || !window.fetch || !live.getAttribute("data-poll")) { return; }
   var url = live.getAttribute("data-poll");
+  var stopped = false;
   var every = Math.max(2, parseInt(live.getAttribute("data-every"), 10) || 5) * 1000;
   var timer = null;
   function schedule() { timer = window.setTimeout(poll, every); }
@@ -20,12 +22,20 @@
         if (!response.ok) { throw new Error("HTTP " + response.status); }
         return response.json();
       })
-      .then(function (data) { live.innerHTML = data.html; live.removeAttribute("data-stale"); })
+      .then(function (data) {
+        live.innerHTML = data.html; live.removeAttribute("data-stale");
+        if (data.stop) {
+          stopped = true;
+          Array.prototype.forEach.call(document.querySelectorAll("[data-live-disabled]"), function (button) {
+            button.disabled = false;
+          });
+        }
+      })
       .catch(function () { live.setAttribute("data-stale", "1"); })
-      .then(schedule);
+      .then(function () { if (!stopped) { schedule(); } });
   }
   document.addEventListener("visibilitychange", function () {
-    if (!document.hidden && timer) { window.clearTimeout(timer); poll(); }
+    if (!document.hidden && timer && !stopped) { window.clearTimeout(timer); poll(); }
   });
   schedule();
 })();

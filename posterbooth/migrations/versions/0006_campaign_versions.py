@@ -1,7 +1,7 @@
 """Campaign versions: each participation's campaign version, and each version's definition.
 
 Revision ID: 0006_campaign_versions
-Revises: 0004_caps_and_budget
+Revises: 0005_wall
 Create Date: 2026-12-09
 """
 
