@@ -12,7 +12,7 @@ spends outside the provider: from just before its Submit request to its poster
 being stored, minus the provider's latency (submit round trip, poll delay,
 download, poster, database writes).
 
-Run: python bench/provider_throughput.py [--participations 160] [--workers 2] [--fork]
+Run: python bench/provider_throughput.py [--participations 160] [--workers 2] [--fork] [--profile DIR]
 It uses a Redis database of its own (``--redis-url``, default DB 9) and refuses
 to touch one that holds keys unless ``--flush`` is given. ``--fork`` runs the
 workers with rq's forking Worker (one child process per job) instead of running
@@ -86,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--fork", action="store_true",
                         help="run each step in a forked child (rq's Worker), to compare")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="run the workers under cProfile and write DIR/worker-N.prof")
     args = parser.parse_args(argv)
 
     connection = redis.Redis.from_url(args.redis_url)
@@ -123,9 +125,12 @@ def main(argv: list[str] | None = None) -> int:
         loaded = load_all(campaigns)["spring-outing"]
         ids = add_participations(db, loaded, args.participations)
         queue = make_queue(connection, "posterbooth")
-        command = ("-m", "workers", "--fork") if args.fork else ("-m", "workers")
+        command: tuple[str, ...] = ("-m", "workers", "--fork") if args.fork else ("-m", "workers")
+        if args.profile:
+            args.profile.mkdir(parents=True, exist_ok=True)
         for index in range(args.workers):
-            workers.append(WorkerProcess(env, f"bench-{index}", temp / f"worker-{index}.log", command))
+            profiled = ("-m", "cProfile", "-o", str(args.profile / f"worker-{index}.prof")) if args.profile else ()
+            workers.append(WorkerProcess(env, f"bench-{index}", temp / f"worker-{index}.log", (*profiled, *command)))
         deadline = time.monotonic() + 60
         while Worker.count(queue=queue) < args.workers:
             if time.monotonic() > deadline:

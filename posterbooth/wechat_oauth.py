@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from posterbooth.tls import tls_context
 from posterbooth.wechat_tokens import DEFAULT_API_BASE, install_log_redaction
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ def exchange_code(app_id: str, app_secret: str, code: str, *, api_base: str = ""
     install_log_redaction()
     params = {"appid": app_id, "secret": app_secret, "code": code, "grant_type": "authorization_code"}
     try:
-        with httpx.Client(transport=transport, timeout=timeout, follow_redirects=False) as client:
+        with httpx.Client(transport=transport, timeout=timeout, follow_redirects=False, verify=tls_context()) as client:
             response = client.get(f"{api_base or DEFAULT_API_BASE}{EXCHANGE_PATH}", params=params)
         data = response.json()
     except (httpx.HTTPError, ValueError) as exc:

@@ -32,6 +32,7 @@ import httpx
 from PIL import Image
 
 from posterbooth.providers.base import GeneratedImage, ProviderError
+from posterbooth.tls import tls_context
 
 MAX_RESULT_BYTES = 20 * 1024 * 1024
 #: 4x super-resolution of 1024:1024 is 4096x4096 (16.8 Mpx); anything far beyond is refused.
@@ -248,6 +249,7 @@ def fetch_result(
                 timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
                 follow_redirects=False,
                 trust_env=False,
+                verify=tls_context(),  # one per process: a new client would load the CA bundle
             ) as client,
             client.stream("GET", url, headers={"Accept": "image/*"}) as resp,
         ):
