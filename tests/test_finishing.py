@@ -234,8 +234,9 @@ def hunyuan_env(app_env, monkeypatch, fake):
 
 
 def test_style_trip_with_hunyuan_against_the_fake(hunyuan_env, fake) -> None:
-    from posterbooth import create_app
     from rq import SimpleWorker
+
+    from posterbooth import create_app
 
     app = create_app({"TESTING": True})
     queue = app.extensions["posterbooth.queue"]
