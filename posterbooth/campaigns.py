@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from posterbooth.fonts import warn_undrawable_text
 from posterbooth.prompt import TemplateProblem, compile_template, render, template_context
 from posterbooth.providers import PROVIDER_NAMES, settings_model
+from posterbooth.providers.finishing import OUTPAINT_RATIOS, nearest_ratio, ratio_value
 from posterbooth.schema import Campaign, Style
 
 log = logging.getLogger(__name__)
@@ -178,6 +179,31 @@ def _check_provider_settings(campaign: Campaign, path: Path, node: yaml.Node | N
             raise CampaignError(path, _path_text(full), _pydantic_message(first), _line_of(node, full)) from None
 
 
+#: How far (relative) the poster's image box may be from the outpainting ratio it gets.
+OUTPAINT_TOLERANCE = 0.12
+
+
+def _check_finishing(campaign: Campaign, path: Path, node: yaml.Node | None) -> None:
+    """Check ``poster.image.fit: outpaint``: the box is near an outpainting ratio other than the picture's."""
+    box = campaign.poster.image
+    if box.fit != "outpaint":
+        return
+    loc = ("poster", "image", "fit")
+    target = nearest_ratio(box.width, box.height)
+    off = abs(box.width / box.height / ratio_value(target) - 1)
+    if off > OUTPAINT_TOLERANCE:
+        raise CampaignError(
+            path, _path_text(loc), f"outpaint extends the picture to one of {', '.join(OUTPAINT_RATIOS)}; the image "
+            f"box is {box.width}×{box.height}, {off:.0%} away from the nearest ({target}): resize the box",
+            _line_of(node, loc))
+    generation = campaign.generation
+    if generation.kind == "text_to_image" and nearest_ratio(generation.width, generation.height) == target:
+        raise CampaignError(
+            path, _path_text(loc), f"the picture is generated at {generation.width}×{generation.height}, already "
+            f"the image box's ratio {target}: nothing to outpaint (use fit: cover, or generate another ratio)",
+            _line_of(node, loc))
+
+
 def _check_templates(campaign: Campaign, path: Path, node: yaml.Node | None) -> None:
     sources: list[tuple[tuple[Any, ...], str]] = [
         (("prompt", "template"), campaign.prompt.template),
@@ -275,6 +301,7 @@ def load_campaign(folder: Path, raw: bytes | None = None, version: str = "") -> 
         )
     _check_assets(campaign, folder, path, node)
     _check_provider_settings(campaign, path, node)
+    _check_finishing(campaign, path, node)
     _check_templates(campaign, path, node)
     loaded = LoadedCampaign(definition=campaign, folder=folder, version=version,
                             source=raw.decode("utf-8"))

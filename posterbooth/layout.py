@@ -62,10 +62,11 @@ class ImageBox(_Model):
     y: int = Field(150, ge=0, description="Top edge of the image box, in canvas pixels.")
     width: int = Field(960, gt=0, description="Width of the image box, in pixels.")
     height: int = Field(960, gt=0, description="Height of the image box, in pixels.")
-    fit: Literal["cover", "contain"] = Field(
+    fit: Literal["cover", "contain", "outpaint"] = Field(
         "cover",
         description="cover: fill the box and crop the overflow; contain: show the whole image, "
-        "centred, with the poster background around it.",
+        "centred, with the poster background around it; outpaint: extend the picture to the box's ratio "
+        "(the nearest of 1:1, 4:3, 3:4, 16:9, 9:16) before composing, so it fills the box uncropped.",
     )
     radius: int = Field(32, ge=0, description="Corner radius of the image, in pixels (0 = square).")
     border: int = Field(0, ge=0, le=64, description="Width of a frame drawn around the image (0 = none).")

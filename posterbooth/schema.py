@@ -230,6 +230,8 @@ class Generation(Model):
     )
     width: int = Field(1024, ge=256, le=2048, description="Width of the generated image, in pixels.")
     height: int = Field(1024, ge=256, le=2048, description="Height of the generated image, in pixels.")
+    refine: bool = Field(False, description="Sharpen the generated picture to a 2048 px long side before the "
+                         "poster is composed (Hunyuan RefineImage; offline: an upscale filter).")
     offline: dict[str, Any] = Field(default_factory=dict, description="Settings for the offline renderer.")
     hunyuan: dict[str, Any] = Field(default_factory=dict, description="Settings for Tencent Hunyuan.")
     openai: dict[str, Any] = Field(default_factory=dict, description="Settings for OpenAI-compatible APIs.")

@@ -78,6 +78,9 @@ def test_requests_are_signed_json_with_the_documented_headers(
 
 
 def test_field_mapping_from_settings(provider: HunyuanProvider, fake: FakeTencentCloud) -> None:
+    from tests.fakes.tencent_images import gradient_png
+
+    logo = fake.result_url(fake._store(gradient_png(64, 32, seed="logo", mark=False)))  # the service downloads it
     settings = {
         "style": "shuimo",
         "resolution": "1280:720",
@@ -87,7 +90,7 @@ def test_field_mapping_from_settings(provider: HunyuanProvider, fake: FakeTencen
         "clarity": "x2",
         "num": 1,
         "logo_param": {
-            "logo_url": "https://brand.example.com/logo.png",
+            "logo_url": logo,
             "logo_rect": {"x": 10, "y": 20, "width": 200, "height": 80},
         },
     }
@@ -103,7 +106,7 @@ def test_field_mapping_from_settings(provider: HunyuanProvider, fake: FakeTencen
         "Clarity": "x2",
         "Num": 1,
         "LogoParam": {
-            "LogoUrl": "https://brand.example.com/logo.png",
+            "LogoUrl": logo,
             "LogoRect": {"X": 10, "Y": 20, "Width": 200, "Height": 80},
         },
     }

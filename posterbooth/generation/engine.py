@@ -15,7 +15,10 @@ decision out: schedule the next step, hand the provider slot on, or finish.
    request-rate limit. Transient failures are retried with exponential backoff and jitter, at most
    ``PROVIDER_MAX_RETRIES`` times; a job running past ``PROVIDER_JOB_TIMEOUT`` is given up and
    submitted again (a retry).
-4. **Poster.** The slot is handed on the moment the provider reports the job done; the result is
+4. **Finishing** (when the campaign asks for it: ``poster.image.fit: outpaint``, ``generation.refine``):
+   each step is one synchronous provider request on the stored picture, through the slot, the circuit and
+   the retries like a submission, charged once, and recorded with the new picture (see :mod:`.finishing`).
+5. **Poster.** The slot is handed on the moment the provider reports the job done; the result is
    downloaded and kept; the poster is composed in a step of its own, queued behind the submission of
    the participation that got the slot.
 
@@ -39,6 +42,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from posterbooth import budget, caps
 from posterbooth.campaigns import LoadedCampaign
+from posterbooth.generation import finishing
 from posterbooth.generation.circuit import OPEN
 from posterbooth.generation.claims import Claim
 from posterbooth.generation.context import WorkerContext
@@ -51,7 +55,7 @@ from posterbooth.generation.rates import request_limiter
 from posterbooth.generation.request import build_request, photo_inputs
 from posterbooth.generation.retry import RetryPolicy
 from posterbooth.generation.slots import LEASE_TTL, SlotHandoff
-from posterbooth.models import Participation, utcnow
+from posterbooth.models import Charge, Participation, utcnow
 from posterbooth.photos import MissingPhoto, forget_photos
 from posterbooth.providers import request_rate
 from posterbooth.providers.base import GeneratedImage, Pending, ProviderError, RemoteJobFailed, on_result_ready
@@ -142,7 +146,7 @@ class Step:
         if self.loaded is None:
             return self._failed("campaign_gone", f"campaign {p.campaign!r} is no longer loaded by the workers")
         if p.image_path and not p.poster_path:
-            return self._poster()
+            return self._finish_or_poster()
         if p.provider_job_id:
             return self._poll()
         return self._submit()
@@ -186,6 +190,18 @@ class Step:
 
     # --- the steps --------------------------------------------------------------------------------
 
+    def _gate(self) -> Decision | None:
+        """Return why no request may be sent now (provider paused, no free slot, claim lost), or None."""
+        if self.circuit.state().state == OPEN:
+            return Parked()
+        if self.semaphore is not None and not self.semaphore.acquire(self.id):
+            return WaitForSlot()
+        if not self.circuit.allows(self.id):
+            return Parked()
+        if not self.claim.owned():
+            return Stop("lost")  # this execution stalled and lost its claim; the one that took over carries on
+        return None
+
     def _submit(self) -> Decision:
         p = self.p
         assert self.loaded is not None
@@ -194,14 +210,9 @@ class Step:
                 self.request = build_request(self.loaded, p, photo_inputs(self.ctx.settings, self.ctx.media, p))
             except MissingPhoto as exc:
                 return self._failed("photo_missing", str(exc))
-        if self.circuit.state().state == OPEN:
-            return Parked()
-        if self.semaphore is not None and not self.semaphore.acquire(p.id):
-            return WaitForSlot()
-        if not self.circuit.allows(p.id):
-            return Parked()
-        if not self.claim.owned():
-            return Stop("lost")  # this execution stalled and lost its claim; the one that took over carries on
+        gate = self._gate()
+        if gate is not None:
+            return gate
         if p.submitted_at is not None:
             log.warning("participation %s: a worker stopped while submitting it; submitting again "
                         "(the provider may have received the first request too)", p.id)
@@ -280,8 +291,67 @@ class Step:
                                          personal=self.loaded.definition.shows_photo)
         self._save(image_path=image_path, provider_model=result.model, provider_job_id="")
         if self.semaphore is None:
-            return self._poster(result.data)
+            return self._finish_or_poster(result.data)
         return NextStep()
+
+    def _finish_or_poster(self, data: bytes | None = None) -> Decision:
+        assert self.loaded is not None
+        step = finishing.next_step(self.loaded.definition, self.p.provider_model)
+        return self._finish(step, data) if step else self._poster(data)
+
+    def _finish(self, step: str, data: bytes | None) -> Decision:
+        """Run one finishing step on the stored picture (outpaint, refine): charged once, through the slot."""
+        p = self.p
+        assert self.loaded is not None and self.request is not None
+        if data is None:
+            path = self.ctx.media.path(p.image_path)
+            if path is None:
+                self._save(image_path="", provider_model="")
+                return self._retry(ProviderError("retryable", "ImageMissing", f"stored image {p.image_path} is gone"))
+            data = path.read_bytes()
+        request = finishing.request_for(self.loaded.definition, p, self.request.settings, step, data)
+        if request is None:  # e.g. the picture already has the box's ratio
+            self._save(provider_model=finishing.marked(p.provider_model, step))
+            return self._finish_or_poster(data)
+        gate = self._gate()
+        if gate is not None:
+            return gate
+        budgets = budget.Budgets.from_settings(self.ctx.settings)
+        changes = {"provider_submissions": p.provider_submissions + 1}
+        charge: Charge | None = None
+        if finishing.charged(self.ctx.db, p.id, step):
+            log.warning("participation %s: a worker stopped during its %s request; sending it again (not charged "
+                        "again)", p.id, step)
+            self._save(**changes)
+        else:
+            charged = budget.charge(self.ctx.redis, self.ctx.db, budgets, self.loaded.definition, p, step,
+                                    changes=changes)
+            if isinstance(charged, caps.CapReached):
+                return self._over_budget(charged)
+            charge = charged
+            p.cost_milli += charge.amount_milli
+            p.provider_submissions += 1
+        if self.semaphore is not None:
+            semaphore = self.semaphore
+            self.claim.also.append(lambda: semaphore.renew(p.id))
+        try:
+            result = finishing.run(self.ctx.provider(p.provider), request)
+        except ProviderError as exc:
+            if charge is not None:
+                budget.refund(self.ctx.redis, self.ctx.db, budgets, self.loaded.definition, p, charge)
+                p.cost_milli = max(0, p.cost_milli - charge.amount_milli)
+            return self._refused(exc)
+        finally:
+            self.claim.also.clear()
+        self._account_works()
+        old = p.image_path
+        image_path = self.ctx.media.save("images", result.data, _EXTENSIONS.get(result.content_type, "png"),
+                                         personal=self.loaded.definition.shows_photo)
+        self._save(image_path=image_path, provider_model=finishing.marked(p.provider_model, step))
+        self.ctx.media.delete(old)
+        if self.semaphore is None:
+            return self._finish_or_poster(result.data)
+        return NextStep("finished")
 
     def _poster(self, data: bytes | None = None) -> Decision:
         p = self.p

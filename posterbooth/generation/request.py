@@ -7,6 +7,7 @@ from posterbooth.config import Settings
 from posterbooth.models import Participation
 from posterbooth.photos import ProviderInputs, provider_inputs
 from posterbooth.providers.base import GenerationRequest
+from posterbooth.providers.hunyuan_actions import rapid_style_name
 from posterbooth.storage import MediaStore
 
 
@@ -19,11 +20,16 @@ def build_request(loaded: LoadedCampaign, participation: Participation,
     settings = dict(getattr(campaign.generation, provider, {}) or {})
     if style is not None:
         settings.update(style.settings.get(provider, {}))
+    render = style.render if style else ""
+    if not render and provider == "offline":
+        # Rehearsing a 混元生图 2.0 campaign: the offline look of its named style (水彩, 水墨画, 粘土 ...).
+        hunyuan = {**campaign.generation.hunyuan, **(style.settings.get("hunyuan", {}) if style else {})}
+        render = rapid_style_name(hunyuan)
     return GenerationRequest(
         prompt=participation.prompt,
         negative_prompt=participation.negative_prompt,
         seed=participation.seed,
-        style=style.render if style else "",
+        style=render,
         width=campaign.generation.width,
         height=campaign.generation.height,
         kind=campaign.generation.kind,

@@ -4,6 +4,11 @@ A provider turns a :class:`GenerationRequest` into a :class:`GeneratedImage`.
 Fast providers answer at once from :meth:`Provider.start`; providers that run
 a remote job return :class:`Pending` with the provider's job id, and the worker
 asks again later with :meth:`Provider.resume`, without holding a process.
+
+Poster finishing (outpainting to the poster box's ratio, super-resolution) is a
+provider's optional ``finish(request: FinishRequest) -> GeneratedImage``; a
+provider without it gets the offline equivalents
+(:mod:`posterbooth.providers.finishing`).
 """
 
 from __future__ import annotations
@@ -39,6 +44,21 @@ class GenerationRequest:
     #: Short-lived signed URLs of the same inputs, for actions that only take URLs (empty when there is no
     #: public base URL).
     input_urls: dict[str, str] = field(default_factory=dict)
+    #: A reference for logs (the participation id); never a secret.
+    reference: str = ""
+
+
+@dataclass(frozen=True)
+class FinishRequest:
+    """One poster finishing step on a generated picture: ``outpaint`` (to ``ratio``) or ``refine``."""
+
+    step: str
+    #: The encoded picture to finish.
+    image: bytes
+    #: ``outpaint``: the target ratio 'W:H' (one of 1:1, 4:3, 3:4, 16:9, 9:16).
+    ratio: str = ""
+    #: Provider-specific settings copied from the campaign's ``generation.<provider>`` block.
+    settings: dict = field(default_factory=dict)
     #: A reference for logs (the participation id); never a secret.
     reference: str = ""
 

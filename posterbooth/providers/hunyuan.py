@@ -21,6 +21,7 @@ import httpx
 
 from posterbooth.config import Settings
 from posterbooth.providers.base import (
+    FinishRequest,
     GeneratedImage,
     GenerationRequest,
     Pending,
@@ -31,6 +32,7 @@ from posterbooth.providers.base import (
 from posterbooth.providers.hunyuan_actions import (
     ACTIONS,
     AIART_VERSION,
+    FINISH_ACTIONS,
     HUNYUAN_VERSION,
     KIND_ACTIONS,
     MAX_SEED,
@@ -38,7 +40,7 @@ from posterbooth.providers.hunyuan_actions import (
     ActionSpec,
     ImageInput,
 )
-from posterbooth.providers.hunyuan_params import build_params, nearest_resolution, truncate_text
+from posterbooth.providers.hunyuan_params import build_params, finish_params, nearest_resolution, truncate_text
 from posterbooth.providers.hunyuan_settings import (
     HunyuanSettings,
     LogoParam,
@@ -145,6 +147,20 @@ class HunyuanProvider:
         url = params.get("RspImgType") == "url"
         image = self._fetch(result) if url else decode_base64_image(result)
         return image.generated(self.name, model=spec.name)
+
+    def finish(self, request: FinishRequest) -> GeneratedImage:
+        """Run a poster finishing step: ImageOutpainting to the box's ratio, or RefineImage (aiart, synchronous)."""
+        action = FINISH_ACTIONS.get(request.step)
+        client = self._clients.get("aiart")
+        if action is None or client is None:
+            raise ProviderError("bad_request", "NoFinishing", f"cannot run finishing step {request.step!r}")
+        response = client.call(action, finish_params(request))
+        result = response.get("ResultImage")
+        if not isinstance(result, str) or not result:
+            raise ProviderError("retryable", "ResultMissing", f"{action} returned no image")
+        image = self._fetch(result) if result.startswith(("http://", "https://")) else decode_base64_image(result)
+        log.info("hunyuan %s finished the picture of %s", action, request.reference or "-")
+        return image.generated(self.name, model=action)
 
     def resume(self, job_id: str, request: GenerationRequest) -> GeneratedImage | Pending:
         """Query a job started by :meth:`start`; return Pending, the image, or raise its failure."""

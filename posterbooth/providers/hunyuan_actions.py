@@ -1,5 +1,9 @@
 """Tencent Hunyuan / aiart image actions: one :class:`ActionSpec` row per API action in :data:`ACTIONS`.
 
+Text-to-image: ``SubmitHunyuanImageJob`` (Hunyuan 3.0, the default), ``TextToImageLite`` (fast) and the aiart
+``TextToImageRapid`` (混元生图 2.0, its 30 named styles in :data:`RAPID_STYLES`). Poster finishing
+(:data:`FINISH_ACTIONS`): ``ImageOutpainting`` (扩图) and ``RefineImage`` (super-resolution).
+
 Each row gives the service, version, sync or job, the generation kinds it makes, prompt limit,
 style codes, resolutions, which campaign settings it takes and how it takes the attendee's
 photos. Adding an action is one more :class:`ActionSpec`.
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 HUNYUAN_VERSION = "2023-09-01"
 AIART_VERSION = "2022-12-29"
@@ -89,6 +94,8 @@ class ActionSpec:
     integer_resolution: bool = False
     #: Settings a campaign must give for this action.
     required_settings: tuple[str, ...] = ()
+    #: Style names a campaign may write instead of the code (TextToImageRapid: 水彩 -> "4").
+    style_names: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_job(self) -> bool:
@@ -119,6 +126,32 @@ def _input(role: str, base64_field: str | None = "InputImage", url: str | None =
 def _codes(text: str) -> frozenset[str]:
     """Return the space-separated codes in ``text``."""
     return frozenset(text.split())
+
+
+#: TextToImageRapid (混元生图 2.0) ``Style`` codes and their documented names.
+RAPID_STYLES: dict[str, str] = {
+    "1": "宫崎骏", "2": "新海诚", "3": "去旅行", "4": "水彩", "5": "像素", "6": "童话世界", "7": "奇趣卡通",
+    "8": "赛博朋克", "9": "极简", "10": "复古", "11": "暗黑系", "12": "波普风", "13": "糖果色", "14": "胶片电影",
+    "15": "素描", "16": "水墨画", "17": "油画", "18": "粉笔", "19": "粘土", "20": "毛毡", "21": "刺绣", "22": "彩铅",
+    "23": "莫奈", "24": "毕加索", "25": "穆夏", "26": "古风二次元", "27": "都市二次元", "28": "悬疑", "29": "校园",
+    "30": "都市异能",
+}
+#: TextToImageRapid's documented long sides; its ratios are 1:1, 3:4, 4:3, 9:16 and 16:9.
+_RAPID_LONG_SIDES = (160, 200, 225, 258, 512, 520, 608, 768, 1024, 1080, 1280, 1600, 1620, 1920, 2048, 2400,
+                     2560, 2592, 3440, 3840, 4096)
+
+
+def _rapid_resolutions() -> tuple[str, ...]:
+    """Return every 'W:H' TextToImageRapid takes whose short side is a whole number of pixels."""
+    out: list[str] = []
+    for long in _RAPID_LONG_SIDES:
+        for a, b in ((1, 1), (4, 3), (3, 4), (16, 9), (9, 16)):
+            big, small = max(a, b), min(a, b)
+            if long * small % big:
+                continue
+            short = long * small // big
+            out.append(f"{long}:{short}" if a >= b else f"{short}:{long}")
+    return tuple(dict.fromkeys(out))
 
 
 ACTIONS: dict[str, ActionSpec] = {
@@ -191,6 +224,40 @@ ACTIONS: dict[str, ActionSpec] = {
                 "realistic": "401",
             },
             rsp_img_type=True,
+        ),
+        ActionSpec(
+            name="TextToImageRapid",
+            service="aiart",
+            version=AIART_VERSION,
+            query_action=None,
+            prompt_limit=256,
+            styles=frozenset(RAPID_STYLES),
+            resolutions=_rapid_resolutions(),
+            settings_fields={**_COMMON_FIELDS, "seed": "Seed"},
+            style_hints={
+                "anime": "1",
+                "ghibli": "1",
+                "travel": "3",
+                "watercolor": "4",
+                "pixel": "5",
+                "fairytale": "6",
+                "cartoon": "7",
+                "cyberpunk": "8",
+                "minimal": "9",
+                "retro": "10",
+                "pop": "12",
+                "film": "14",
+                "sketch": "15",
+                "ink": "16",
+                "oil": "17",
+                "3d": "19",
+                "clay": "19",
+                "monet": "23",
+                "guofeng": "26",
+            },
+            rsp_img_type=True,
+            negative_prompt=False,
+            style_names={name: code for code, name in RAPID_STYLES.items()},
         ),
         ActionSpec(
             name="ImageToImage",
@@ -303,3 +370,16 @@ ACTIONS: dict[str, ActionSpec] = {
         ),
     )
 }
+
+def rapid_style_name(settings: Mapping[str, Any]) -> str:
+    """Return the TextToImageRapid style name a settings block chooses (its code or name), else ''."""
+    if settings.get("action") != "TextToImageRapid":
+        return ""
+    value = str(settings.get("style", "")).strip()
+    if value in RAPID_STYLES.values():
+        return value
+    return RAPID_STYLES.get(str(int(value)), "") if value.isdigit() else ""
+
+
+#: Poster finishing steps and the synchronous aiart action each uses (default concurrency 1, like the others).
+FINISH_ACTIONS: dict[str, str] = {"outpaint": "ImageOutpainting", "refine": "RefineImage"}

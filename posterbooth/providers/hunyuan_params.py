@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import base64
+import io
 import math
 import unicodedata
 from typing import Any
 
-from posterbooth.providers.base import GenerationRequest, ProviderError
+from posterbooth.providers.base import FinishRequest, GenerationRequest, ProviderError
 from posterbooth.providers.hunyuan_actions import MAX_SEED, ActionSpec, ImageInput
 from posterbooth.providers.hunyuan_settings import HunyuanSettings, LogoParam
 
@@ -104,8 +105,8 @@ def build_params(spec: ActionSpec, settings: HunyuanSettings, request: Generatio
         if value is None:
             continue
         params[api_field] = value.to_api() if isinstance(value, LogoParam) else value
-    if "Seed" not in params and "seed" in spec.settings_fields and settings.revise == 0 and request.seed \
-            and not photo:
+    unrevised = settings.revise == 0 or "revise" not in spec.settings_fields
+    if "Seed" not in params and "seed" in spec.settings_fields and unrevised and request.seed and not photo:
         # A fixed per-participation seed only matters when the prompt is not rewritten.
         params["Seed"] = request.seed if 1 <= request.seed <= MAX_SEED else request.seed % MAX_SEED + 1
     if photo:
@@ -131,3 +132,35 @@ def _put_input(params: dict[str, Any], spec: ActionSpec, item: ImageInput, reque
         )
     else:
         raise ProviderError("bad_request", "MissingInput", f"{spec.name} needs the input image {item.role!r}")
+
+
+#: Largest InputImage the finishing actions take, as base64 (documented: under 6 MB).
+FINISH_INPUT_LIMIT = 6 * 1024 * 1024 - 1024
+
+
+def _input_base64(data: bytes) -> str:
+    """Return the picture as base64 under the finishing actions' limit (re-encoded as JPEG when too big)."""
+    encoded = base64.b64encode(data).decode("ascii")
+    quality = 92
+    while len(encoded) > FINISH_INPUT_LIMIT and quality >= 60:
+        from PIL import Image
+
+        with Image.open(io.BytesIO(data)) as image:
+            out = io.BytesIO()
+            image.convert("RGB").save(out, "JPEG", quality=quality)
+        encoded = base64.b64encode(out.getvalue()).decode("ascii")
+        quality -= 8
+    if len(encoded) > FINISH_INPUT_LIMIT:
+        raise ProviderError("bad_request", "ImageSizeExceed", "the picture to finish is over 6 MB as base64")
+    return encoded
+
+
+def finish_params(request: FinishRequest) -> dict[str, Any]:
+    """Return the API fields of a finishing step: ImageOutpainting (Ratio, LogoAdd) or RefineImage."""
+    params: dict[str, Any] = {"InputImage": _input_base64(request.image), "RspImgType": "base64"}
+    if request.step == "outpaint":
+        params["Ratio"] = request.ratio
+        logo_add = request.settings.get("logo_add")
+        if logo_add in (0, 1):
+            params["LogoAdd"] = logo_add
+    return params

@@ -78,8 +78,9 @@ class HunyuanSettings(BaseModel):
     style: str | None = Field(
         None,
         description="Style code of the action (SubmitHunyuanImageJob: e.g. shuimo, dongman, youhua; "
-        "TextToImageLite: e.g. 104 watercolour, 201 anime, 000 none). Unset: derived from the "
-        "campaign style when it has an equivalent, else the service default.",
+        "TextToImageLite: e.g. 104 watercolour, 201 anime, 000 none; TextToImageRapid: 1-30 or the style's "
+        "name, e.g. 4 or 水彩). Unset: derived from the campaign style when it has an equivalent, else the "
+        "service default.",
     )
     resolution: str | None = Field(
         None,
@@ -93,7 +94,7 @@ class HunyuanSettings(BaseModel):
         None,
         ge=1,
         le=MAX_SEED,
-        description=f"SubmitHunyuanImageJob only: fixed seed 1..{MAX_SEED}; needs revise: 0.",
+        description=f"SubmitHunyuanImageJob (needs revise: 0) and TextToImageRapid: fixed seed 1..{MAX_SEED}.",
     )
     logo_add: Literal[0, 1] | None = Field(
         None, description="1 adds the service's visible 'AI generated' mark (service default), 0 omits it."
@@ -167,6 +168,8 @@ class HunyuanSettings(BaseModel):
         if kind not in spec.kinds:
             makers = ", ".join(a.name for a in ACTIONS.values() if kind in a.kinds)
             raise ValueError(f"{spec.name} does not make {kind} images; for {kind} use: {makers}")
+        if self.style is not None and spec.style_names:
+            self.style = _named_style(spec, self.style)
         if self.style is not None and self.style not in spec.styles:
             if not spec.styles:
                 raise ValueError(f"{spec.name} takes no style")
@@ -187,7 +190,7 @@ class HunyuanSettings(BaseModel):
         # At load time a campaign that may never use Hunyuan (in_use false) need not fill in its required fields.
         if missing and (info.context or {}).get("in_use", True):
             raise ValueError(f"{spec.name} needs: {', '.join(missing)}")
-        if self.seed is not None and self.revise != 0:
+        if self.seed is not None and self.revise != 0 and "revise" in spec.settings_fields:
             raise ValueError("seed only takes effect with revise: 0 (prompt rewriting makes the seed random)")
         if self.seed is not None and kind != "text_to_image":
             raise ValueError("seed does not take effect with a photo (the service always rewrites the prompt)")
@@ -218,6 +221,17 @@ class HunyuanSettings(BaseModel):
                 + (f" for {kind}" if choices is not spec.resolutions else "")
                 + f"; choose one of: {', '.join(choices)}"
             )
+
+
+def _named_style(spec: ActionSpec, value: str) -> str:
+    """Return the style code a campaign wrote as a number (4, "04") or as the style's name (水彩)."""
+    text = value.strip()
+    if text in spec.style_names:
+        return spec.style_names[text]
+    if text.isdigit() and str(int(text)) in spec.styles:
+        return str(int(text))
+    names = ", ".join(f"{code} {name}" for name, code in spec.style_names.items())
+    raise ValueError(f"style {value!r} is not a {spec.name} style; choose a code or a name: {names}")
 
 
 def validation_message(exc: ValidationError) -> str:

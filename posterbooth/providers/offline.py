@@ -17,7 +17,7 @@ import io
 
 from PIL import Image
 
-from .base import GeneratedImage, GenerationRequest, Pending, ProviderError
+from .base import FinishRequest, GeneratedImage, GenerationRequest, Pending, ProviderError
 from .painter import paint
 
 MODEL = "posterbooth-offline-1"
@@ -73,6 +73,12 @@ class OfflineProvider:
                                   model=f"{MODEL}/{request.kind}")
         image = paint(request.prompt, int(request.seed), request.style, (width, height))
         return GeneratedImage(data=png_bytes(image), content_type="image/png", provider=self.name, model=MODEL)
+
+    def finish(self, request: FinishRequest) -> GeneratedImage:
+        """Finish a picture locally: a mirrored, blurred extension (outpaint) or an upscale filter (refine)."""
+        from .finishing import finish_offline
+
+        return finish_offline(request)
 
     def resume(self, job_id: str, request: GenerationRequest) -> GeneratedImage | Pending:
         """Refuse: the offline provider never leaves remote jobs to resume."""

@@ -6,6 +6,8 @@ import base64
 import hashlib
 import hmac
 import io
+import math
+import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +17,10 @@ from tests.fakes.tencent_rules import (
     _AVATAR_STYLES,
     _IMAGE_TO_IMAGE_STYLES,
     MAX_BODY,
+    OUTPAINT_RATIOS,
+    RAPID_LONG_SIDES,
+    RAPID_RATIOS,
+    RAPID_STYLES,
     RULES,
     ActionRule,
     ApiError,
@@ -109,6 +115,9 @@ class RequestChecks:
             raise ApiError("InvalidParameterValue", f"Resolution `{params['Resolution']}` is not supported.")
         if params.get("RspImgType", "base64") not in ("base64", "url"):
             raise ApiError("InvalidParameterValue", "RspImgType must be base64 or url.")
+        logo_url = (params.get("LogoParam") or {}).get("LogoUrl")
+        if logo_url:  # the service downloads the logo; an unreachable one fails the request
+            self._download("LogoParam.LogoUrl", logo_url)
         if rule.service == "aiart" or "ContentImage" in params:
             self._check_photo_params(action, params)
 
@@ -144,6 +153,10 @@ class RequestChecks:
                     raise ApiError("InvalidParameterValue", "Resolution must be W:H.") from None
                 if not (500 < w < 4000 and 500 < h < 4000 and 0.4 <= w / h <= 2.5):
                     raise ApiError("InvalidParameterValue", f"Resolution `{params['Resolution']}` is not supported.")
+        if action == "TextToImageRapid":
+            self._check_rapid(params)
+        if action == "ImageOutpainting" and params["Ratio"] not in OUTPAINT_RATIOS:
+            raise ApiError("InvalidParameterValue.ParameterValueError", f"Ratio `{params['Ratio']}` is not supported.")
         if action == "SubmitMemeJob" and params.get("Resolution", 256) not in (256, 512):
             raise ApiError("InvalidParameterValue", "Resolution must be 256 or 512.")
         if action == "SubmitMemeJob" and len(params.get("Text", "")) > 10:
@@ -162,8 +175,37 @@ class RequestChecks:
         for name in ("ProductUrl", "ModelUrl", "ClothesUrl"):
             if name in params:
                 found.append(self._photo(name, params[name], None, 8))
+        if action == "ImageOutpainting":
+            _name, w, h, _fmt = found[-1]
+            w_r, h_r = (int(v) for v in params["Ratio"].split(":"))
+            if abs(math.log(w / h) - math.log(w_r / h_r)) < 0.02:
+                raise ApiError("InvalidParameterValue.ParameterValueError",
+                               f"Ratio {params['Ratio']} is the source image's own ratio ({w}x{h}).")
         with self._lock:
             self.inputs.setdefault(action, []).extend(found)
+
+    def _check_rapid(self, params: dict[str, Any]) -> None:
+        """Check TextToImageRapid's Style, Resolution, Seed and reference Image."""
+        if "Style" in params and params["Style"] not in RAPID_STYLES:
+            raise ApiError("InvalidParameterValue.ParameterValueError", f"Style `{params['Style']}` is not supported.")
+        if "Resolution" in params:
+            try:
+                w, h = (int(v) for v in params["Resolution"].split(":"))
+            except ValueError:
+                raise ApiError("InvalidParameterValue.ParameterValueError", "Resolution must be W:H.") from None
+            g = math.gcd(w, h)
+            if (w // g, h // g) not in RAPID_RATIOS or max(w, h) not in RAPID_LONG_SIDES:
+                raise ApiError("InvalidParameterValue.ParameterValueError",
+                               f"Resolution `{params['Resolution']}` is not supported.")
+        if params.get("Seed", 0) < 0:
+            raise ApiError("InvalidParameterValue.ParameterValueError", "Seed must be 0 or positive.")
+        image = params.get("Image")
+        if image is not None:
+            if set(image) - {"Base64", "Url"} or not image:
+                raise ApiError("InvalidParameter", "Image takes Base64 or Url.")
+            _name, w, h, _fmt = self._photo("Image", image.get("Url"), image.get("Base64"), 6)
+            if not (128 < w < 2048 and 128 < h < 2048):
+                raise ApiError("InvalidParameterValue.ParameterValueError", f"Image is {w}x{h}.")
 
     def _photo(self, name: str, url: str | None, data: str | None, limit_mb: int) -> tuple[str, int, int, str]:
         """Decode an input photo from base64, or download it from its URL (which wins when both are given)."""
@@ -186,6 +228,7 @@ class RequestChecks:
             raise ApiError("FailedOperation.ImageDecodeFailed", f"{name} cannot be decoded.") from None
         if max(width, height) >= 5000:
             raise ApiError("FailedOperation.ImageResolutionExceed", f"{name} is {width}x{height}.")
+        self.last_input[threading.get_ident()] = raw  # for the actions whose result is made from it
         return name, width, height, fmt
 
     def _download(self, name: str, url: str) -> bytes:

@@ -73,3 +73,23 @@ def gradient_png(width: int, height: int, seed: str, mark: bool = True) -> bytes
     out = io.BytesIO()
     image.save(out, "PNG", optimize=False)
     return out.getvalue()
+
+
+def finished_png(action: str, source: bytes, ratio: str, seed: str, mark: bool) -> bytes:
+    """Return ImageOutpainting's result (the source centred on a gradient of ``ratio``) or RefineImage's (2048 px)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(source)) as opened:
+        image = opened.convert("RGB")
+    w, h = image.size
+    if action == "RefineImage":
+        scale = 2048 / max(w, h)
+        out_image = image.resize((round(w * scale), round(h * scale)), Image.Resampling.LANCZOS)
+    else:
+        rw, rh = (int(v) for v in ratio.split(":"))
+        size = (round(h * rw / rh), h) if w / h < rw / rh else (w, round(w * rh / rw))
+        out_image = Image.open(io.BytesIO(gradient_png(*size, seed=seed, mark=mark))).convert("RGB")
+        out_image.paste(image, ((size[0] - w) // 2, (size[1] - h) // 2))
+    out = io.BytesIO()
+    out_image.save(out, "PNG", compress_level=1)
+    return out.getvalue()

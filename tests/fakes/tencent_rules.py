@@ -137,6 +137,26 @@ RULES.update({
     ),
     "QueryMemeJob": ActionRule(*_AIART, {"JobId": str}, required=("JobId",), regions=_AIART_REGIONS),
 })
+#: TextToImageRapid (混元生图 2.0): ratios and long sides of its Resolution, and its Style codes "1"-"30".
+RAPID_LONG_SIDES = frozenset({160, 200, 225, 258, 512, 520, 608, 768, 1024, 1080, 1280, 1600, 1620, 1920, 2048, 2400,
+                              2560, 2592, 3440, 3840, 4096})
+RAPID_RATIOS = frozenset({(1, 1), (3, 4), (4, 3), (9, 16), (16, 9)})
+RAPID_STYLES = frozenset(str(code) for code in range(1, 31))
+OUTPAINT_RATIOS = ("1:1", "4:3", "3:4", "16:9", "9:16")
+_SYNC_AIART = (*_SYNC_AIART, "TextToImageRapid", "ImageOutpainting", "RefineImage")
+RULES.update({
+    "TextToImageRapid": ActionRule(
+        *_AIART, {"Prompt": str, "Resolution": str, "Seed": int, "Image": dict, "Style": str, "RspImgType": str,
+                  **_LOGO_FIELDS},
+        required=("Prompt",), prompt_limit=256, regions=_AIART_REGIONS,
+    ),
+    "ImageOutpainting": ActionRule(
+        *_AIART, {**_IMAGE_IN, "Ratio": str, "RspImgType": str, **_LOGO_FIELDS}, required=("Ratio",),
+        regions=_AIART_REGIONS,
+    ),
+    # RefineImage takes no LogoAdd / LogoParam.
+    "RefineImage": ActionRule(*_AIART, {**_IMAGE_IN, "RspImgType": str}, regions=_AIART_REGIONS),
+})
 #: Job actions: submit -> query.
 _JOB_ACTIONS = {"SubmitHunyuanImageJob": "QueryHunyuanImageJob", "SubmitMemeJob": "QueryMemeJob"}
 

@@ -17,6 +17,10 @@ version, field names and limits) and answers with the service's envelope:
   fields, style codes and resolutions; input photos must be base64 that decodes
   to a picture, or a URL the fake downloads (so signed links are really fetched);
   :attr:`FakeTencentCloud.inputs` keeps the decoded input sizes per action.
+* ``TextToImageRapid`` (混元生图 2.0: Style "1"-"30", its ratios and long sides, the reference ``Image``),
+  ``ImageOutpainting`` (``Ratio``, refused when it is the source's own; the source centred on a wider or
+  taller gradient) and ``RefineImage`` (the source enlarged to a 2048 px long side), synchronous aiart.
+  ``LogoParam.LogoUrl`` is downloaded like the input URLs: an unreachable one fails the request.
 * ``GET /results/<id>.png`` (``.gif`` for memes) serves the generated images (small gradients).
 
 Fault injection: :meth:`FakeTencentCloud.fail_next` (an error code, or one of
@@ -46,7 +50,7 @@ from typing import Any
 
 from tests.fakes.tencent_checks import RequestChecks
 from tests.fakes.tencent_http import _Handler, _Server
-from tests.fakes.tencent_images import gif_bytes, gradient_png
+from tests.fakes.tencent_images import finished_png, gif_bytes, gradient_png
 from tests.fakes.tencent_rules import (
     _JOB_ACTIONS,
     _MODERATION_CHAOS,
@@ -117,6 +121,8 @@ class FakeTencentCloud(RequestChecks):
         self.results: dict[str, bytes] = {}
         #: Decoded input photos per action: (field, width, height, format), in arrival order.
         self.inputs: dict[str, list[tuple[str, int, int, str]]] = {}
+        #: The last decoded input picture per handler thread (outpainting and refining answer from it).
+        self.last_input: dict[int, bytes] = {}
         self._sync_busy: Counter[str] = Counter()
         self._faults: dict[str, deque[_Fault]] = {}
         self._job_faults: deque[_Fault] = deque()
@@ -251,6 +257,11 @@ class FakeTencentCloud(RequestChecks):
         seed = uuid.uuid4().hex
         mark = params.get("LogoAdd", 1) == 1
         size = self.result_size
+        if action == "TextToImageRapid":
+            return self.make_result(params, seed)
+        if action in ("ImageOutpainting", "RefineImage"):
+            source = self.last_input.pop(threading.get_ident())
+            return self._store(finished_png(action, source, params.get("Ratio", ""), seed, mark))
         if action == "ReplaceBackground" and "Resolution" in params:
             w, h = (int(v) for v in params["Resolution"].split(":"))
             scale = size / max(w, h)
