@@ -85,6 +85,10 @@ def main() -> int:
             worker.stop()
         found = rows(db, ids)
         lost = [pid for pid, p in found.items() if p.status not in FINAL]
+        for pid in lost:
+            p = found[pid]
+            print(f"  not finished: participation {pid} status {p.status}, provider job {p.provider_job_id!r}, "
+                  f"{p.provider_submissions} submissions, {p.retries} retries", file=sys.stderr)
         done = sum(1 for p in found.values() if p.status == "done")
         paid = fake.submissions["SubmitHunyuanImageJob"]
         counted = sum(p.provider_submissions for p in found.values())

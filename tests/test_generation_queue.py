@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -416,6 +416,26 @@ def test_the_sweeper_leaves_waiting_participations_alone_and_revives_lost_ones(s
     setup.run(lambda: all_final(setup.db, ids))
     assert all(p.status == "done" for p in rows(setup.db, ids).values())
     assert setup.fake.submissions["SubmitHunyuanImageJob"] == 3
+
+
+@SQLITE_ONLY
+def test_the_sweeper_revives_a_job_taken_by_a_worker_that_died_before_starting_it(setup: Setup) -> None:
+    [pid] = setup.participations(1)
+    job_id = current_job_id(setup.redis, pid)
+    assert setup.redis.lpos(setup.queue.key, job_id) is not None
+    assert requeue_orphans(setup.db, setup.queue, older_than=timedelta(0)) == 0  # queued: left alone
+    # A worker pops the job id from the queue and is killed before it marks the job started: the job still
+    # says "queued", but no worker will ever see it again.
+    setup.redis.lrem(setup.queue.key, 0, job_id)
+    assert requeue_orphans(setup.db, setup.queue, older_than=timedelta(0)) == 0  # just taken: give it time
+    long_ago = (datetime.now(UTC) - timedelta(seconds=60)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    setup.redis.hset(Job.key_for(job_id), "enqueued_at", long_ago)
+    assert job_status(setup.redis, job_id) == "queued"
+    assert requeue_orphans(setup.db, setup.queue, older_than=timedelta(0)) == 1
+    assert requeue_orphans(setup.db, setup.queue, older_than=timedelta(0)) == 0  # never twice
+    setup.run(lambda: all_final(setup.db, [pid]))
+    assert rows(setup.db, [pid])[pid].status == "done"
+    assert setup.fake.submissions["SubmitHunyuanImageJob"] == 1
 
 
 @SQLITE_ONLY

@@ -60,19 +60,20 @@ def requeue_orphans(db: Database, queue: Queue, older_than: timedelta = timedelt
         candidates.append((participation_id, pointer.decode() if pointer else job_id_for(participation_id)))
     pipe = connection.pipeline(transaction=False)
     for _participation_id, job_id in candidates:
-        pipe.hmget(Job.key_for(job_id), "status", "started_at")
-    statuses = pipe.execute()
+        pipe.hmget(Job.key_for(job_id), "status", "started_at", "enqueued_at")
+        pipe.lpos(queue.key, job_id)
+    answers = pipe.execute()
     now = utcnow()
     count = 0
-    for (participation_id, job_id), (status, started_at) in zip(candidates, statuses, strict=True):
+    for index, (participation_id, job_id) in enumerate(candidates):
+        (status, started_at, enqueued_at), position = answers[2 * index], answers[2 * index + 1]
         status = status.decode() if status else None
-        if status in {"queued", "scheduled", "deferred"}:
+        if status in {"scheduled", "deferred"}:
             continue
-        if status == "started" and started_at:
-            began = datetime.fromisoformat(started_at.decode().replace("Z", "+00:00"))
-            began = began if began.tzinfo else began.replace(tzinfo=UTC)  # rq writes naive UTC
-            if (now - began).total_seconds() < CLAIM_TTL:
-                continue  # just started; its claim may not be taken yet
+        if status == "queued" and (position is not None or _seconds_since(enqueued_at, now) < CLAIM_TTL):
+            continue  # waiting in the queue (a job no longer in it was taken by a worker that died at once)
+        if status == "started" and _seconds_since(started_at, now) < CLAIM_TTL:
+            continue  # just started; its claim may not be taken yet
         if not _still_orphaned(db, connection, participation_id, job_id):
             continue
         log.warning("participation %s has no live job (its job %s is %s); giving it a new one",
@@ -82,6 +83,14 @@ def requeue_orphans(db: Database, queue: Queue, older_than: timedelta = timedelt
     if count:
         log.warning("re-enqueued %d participations that had no live job", count)
     return count
+
+
+def _seconds_since(stamp: bytes | None, now: datetime) -> float:
+    """Return the seconds since one of rq's timestamps (naive UTC ISO text); infinity when there is none."""
+    if not stamp:
+        return float("inf")
+    when = datetime.fromisoformat(stamp.decode().replace("Z", "+00:00"))
+    return (now - (when if when.tzinfo else when.replace(tzinfo=UTC))).total_seconds()
 
 
 #: A promotion mark older than this means its process died between handing the slot and enqueueing the step
