@@ -108,3 +108,14 @@ def test_python_app_py_serves_a_participation_and_stops_cleanly(tmp_path):
     for pid in redis_pids:
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     assert (instance / "posterbooth.db").exists()
+
+
+def test_a_worker_refuses_to_start_on_a_database_that_was_not_migrated(tmp_path, redis_url):
+    """`python -m workers` on an empty database says what to run instead of failing on its first query."""
+    env = {**os.environ, "REDIS_URL": redis_url, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}",
+           "INSTANCE_DIR": str(tmp_path / "instance"), "MEDIA_DIR": str(tmp_path / "media"),
+           "SECRET_KEY": "s" * 40, "PUBLIC_BASE_URL": "https://event.example.com", "IMAGE_PROVIDER": "offline"}
+    done = subprocess.run([sys.executable, "-m", "workers", "--burst"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 2
+    assert "flask --app app db upgrade" in done.stderr and "Traceback" not in done.stderr

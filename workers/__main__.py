@@ -10,10 +10,13 @@ import sys
 import threading
 import time
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from posterbooth.config import PUBLIC_BASE_URL_MISSING, ConfigError, load_settings
 from posterbooth.fonts import find_cjk_font
 from posterbooth.generation.clock import start_clock
 from posterbooth.generation.queue import connect, make_queue
+from posterbooth.migrate import pending
 from workers.context import get_context, warm
 from workers.registration import RegisteringSimpleWorker, RegisteringWorker
 
@@ -42,6 +45,16 @@ def main(argv: list[str] | None = None) -> int:
     connection = connect(settings.REDIS_URL)
     queue = make_queue(connection, settings.QUEUE_NAME)
     ctx = get_context()  # load campaigns and check the database before taking jobs
+    try:
+        behind = pending(ctx.db.engine)
+    except SQLAlchemyError as exc:
+        print(f"posterbooth worker: cannot start: the database is not reachable ({type(exc).__name__})",
+              file=sys.stderr)
+        return 2
+    if behind:
+        print("posterbooth worker: cannot start: the database schema is not up to date; "
+              "run `flask --app app db upgrade` first", file=sys.stderr)
+        return 2
     warm(ctx)
     find_cjk_font()  # a forked work horse inherits the font lookup instead of repeating it
     # Steps are short and the context is loaded once, so running them in this process (no fork per job)
@@ -51,12 +64,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.parent_pid:
         _exit_with_parent(args.parent_pid)
     stop = start_clock(settings, ctx.providers_in_use, on_tick=worker.ensure_registered)
+    logging.getLogger("posterbooth.worker").info(
+        "worker %s takes jobs from queue %r (%d campaigns)", worker.name, settings.QUEUE_NAME, len(ctx.campaigns))
     try:
-        # The clock drives delayed steps and housekeeping; rq's own scheduler is not needed here.
-        worker.work(burst=args.burst, with_scheduler=False, logging_level=settings.LOG_LEVEL)
+        # The clock drives delayed steps and housekeeping; rq's own scheduler is not needed here. rq's
+        # per-job lines ("Job OK", every 3 s for the sweep) are shown only at DEBUG: our own log says what matters.
+        worker.work(burst=args.burst, with_scheduler=False, logging_level=_rq_log_level(settings.LOG_LEVEL))
     finally:
         stop.set()
     return 0
+
+
+def _rq_log_level(level: str) -> str:
+    """Return the level for rq's own worker log: WARNING, unless the app logs at DEBUG."""
+    return level if level.upper() == "DEBUG" else "WARNING"
 
 
 def _exit_with_parent(parent_pid: int) -> None:
