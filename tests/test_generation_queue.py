@@ -360,11 +360,13 @@ def test_secrets_stay_out_of_logs_pages_and_records(setup: Setup, caplog: pytest
 def test_leases_expire_when_nobody_renews_them(redis_conn: redis.Redis) -> None:
     first = Semaphore(redis_conn, "hunyuan", 1)
     second = Semaphore(redis_conn, "hunyuan", 1)  # another worker, another machine: same Redis
-    assert first.acquire(1, ttl=0.2)
+    assert first.acquire(1, ttl=1.0)
     assert not second.acquire(2) and second.waiting() == 1
-    assert second.promote() == []
-    time.sleep(0.25)  # the first worker died: its lease runs out
-    assert second.promote() == [2] and first.holds(2) and not first.holds(1)
+    deadline = time.monotonic() + 30
+    while not (promoted := second.promote()):  # the first worker died: its lease runs out
+        assert first.holds(1) or time.monotonic() < deadline
+        time.sleep(0.05)
+    assert promoted == [2] and first.holds(2) and not first.holds(1)
     assert second.acquire(2)  # the promoted participation's job finds its slot
 
 
@@ -373,30 +375,81 @@ def test_the_line_is_kept_by_participation_id(redis_conn: redis.Redis) -> None:
     assert semaphore.acquire(5)
     assert not semaphore.acquire(9) and not semaphore.acquire(7)
     assert semaphore.release(5) == [7]  # 7 came back from a retry: it keeps its place before 9
-    assert not semaphore.acquire(3) or semaphore.holds(3) is False
+    assert not semaphore.acquire(3)  # 7 holds the only slot: 3 joins the line...
+    assert not semaphore.holds(3) and semaphore.waiting() == 2  # ...beside 9
     assert semaphore.release(7) == [3]
 
 
-def test_the_request_rate_is_shared(redis_conn: redis.Redis) -> None:
+class _FrozenTime:
+    """An injected clock for the rate limiter: time moves only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def time(self) -> float:
+        return self.now
+
+
+def test_the_request_rate_is_shared(redis_conn: redis.Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    from posterbooth.generation import rates
+
+    clock = _FrozenTime()
+    monkeypatch.setattr(rates, "time", clock)
     limiters = [RateLimiter(redis_conn, "hunyuan:query", 50.0) for _ in range(3)]
     granted = 0
-    began = time.monotonic()
-    while time.monotonic() - began < 0.2:
-        for limiter in limiters:
-            granted += limiter.try_acquire() == 0
-    assert 9 <= granted <= 12  # 50 per second for 0.2 s, whoever asks
-    assert 0 < limiters[0].try_acquire() <= 0.02
+    for _ in range(200):  # 0.2 s in 1 ms steps, every limiter asking at every step
+        granted += sum(limiter.try_acquire() == 0 for limiter in limiters)
+        clock.now += 0.001
+    assert granted == 10  # 50 per second for 0.2 s, whoever asks
+    wait = limiters[0].try_acquire()
+    assert 0 < wait <= 0.02
+    clock.now += wait
+    assert limiters[1].try_acquire() == 0  # the wait it named was enough
+
+
+def test_the_rate_limiter_runs_on_real_time(redis_conn: redis.Redis) -> None:
+    fast = RateLimiter(redis_conn, "hunyuan:query", 5.0)
+    assert fast.try_acquire() == 0
+    deadline = time.monotonic() + 30
+    while (wait := fast.try_acquire()) > 0:  # real time: the next turn comes, however loaded the machine
+        assert wait <= 0.2 + 1e-6 and time.monotonic() < deadline
+        time.sleep(wait)
 
 
 def test_a_claim_is_exclusive_and_expires_after_a_crash(redis_conn: redis.Redis) -> None:
-    first, second = Claim(redis_conn, 42, ttl=0.3), Claim(redis_conn, 42, ttl=0.3)
+    first, second = Claim(redis_conn, 42, ttl=0.5), Claim(redis_conn, 42, ttl=0.5)
     assert first.acquire() and not second.acquire()
-    with first:
-        time.sleep(0.4)  # renewed in the background meanwhile? not at this TTL: renewal is every 1.5 s
-    first.release()
-    assert second.acquire() and second.owned() and not first.owned()
+    # The holder crashes: nobody renews (no background thread was started) and nobody releases.
+    deadline = time.monotonic() + 30
+    while not second.acquire():
+        assert time.monotonic() < deadline, "a dead execution's claim never expired"
+        time.sleep(0.05)
+    assert second.owned() and not first.owned()
+    first.release()  # the late release of the crashed execution takes nothing from the new one
+    assert second.owned()
     second.release()
     assert not redis_conn.exists(claim_key(42))
+
+
+def test_claim_and_lease_are_renewed_for_a_step_longer_than_their_lifetimes(
+    redis_conn: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from posterbooth.generation import claims
+
+    monkeypatch.setattr(claims, "CLAIM_RENEW_EVERY", 0.2)
+    semaphore = Semaphore(redis_conn, "hunyuan", 1)
+    claim = Claim(redis_conn, 7, ttl=2.0)
+    assert claim.acquire() and semaphore.acquire(7, ttl=2.0)
+    claim.also.append(lambda: semaphore.renew(7, ttl=2.0))  # as the engine does during a long provider call
+    with claim:
+        time.sleep(5)  # more than twice both lifetimes
+        assert claim.owned() and semaphore.holds(7)
+        assert not Claim(redis_conn, 7).acquire() and not semaphore.acquire(8)
+    assert not redis_conn.exists(claim_key(7))  # released on the way out
+    deadline = time.monotonic() + 30  # the lease is no longer renewed: it runs out
+    while semaphore.holds(7):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
 
 
 # --- the sweeper ----------------------------------------------------------------------------------
