@@ -20,8 +20,9 @@ from posterbooth.db import Database
 from posterbooth.generation.keys import usual_key
 from posterbooth.generation.queue import make_queue
 from posterbooth.migrate import upgrade
+from tests.conftest import CAMPAIGNS
 from tests.fakes.tencent_server import DEFAULT_SECRET_KEY, FakeTencentCloud
-from tests.generation_harness import ROOT, WorkerProcess, add_participations, enqueue_all, hunyuan_env, rows
+from tests.generation_harness import WorkerProcess, add_participations, enqueue_all, hunyuan_env, rows
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +46,7 @@ def fake() -> Iterator[FakeTencentCloud]:
 @pytest.fixture
 def env(tmp_path: Path, redis_conn: redis.Redis, redis_url: str, fake: FakeTencentCloud) -> dict[str, str]:
     """Return the workers' settings: a SQLite file, the test Redis, one campaign, Hunyuan on the fake."""
-    shutil.copytree(ROOT / "campaigns" / "spring-outing", tmp_path / "campaigns" / "spring-outing")
+    shutil.copytree(CAMPAIGNS / "spring-outing", tmp_path / "campaigns" / "spring-outing")
     settings = hunyuan_env(fake.url, PROVIDER_CONCURRENCY=2, PROVIDER_RETRY_DELAY=0.05)
     settings.update(
         DATABASE_URL=f"sqlite:///{tmp_path / 'crash.db'}",
