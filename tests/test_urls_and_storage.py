@@ -27,6 +27,7 @@ from posterbooth.urls import absolute_url, campaign_url
         ("https://e.example.com", "a/b?c", {}, "https://e.example.com/c/a%2Fb%3Fc"),
         ("https://e.example.com", "春游", {"ref": ""}, "https://e.example.com/c/%E6%98%A5%E6%B8%B8"),
         ("https://e.example.com", "a", {"ref": "&x=1"}, "https://e.example.com/c/a?ref=%26x%3D1"),
+        ("https://e.example.com/BOX/", "a", {}, "https://e.example.com/BOX/c/a"),  # only slashes are trimmed
     ],
 )
 def test_campaign_url(base: str, slug: str, kw: dict[str, str], expected: str) -> None:
@@ -37,6 +38,7 @@ def test_absolute_url() -> None:
     assert absolute_url("https://e.example.com/", "/s/tok") == "https://e.example.com/s/tok"
     assert absolute_url("https://e.example.com", "/s/tok") == "https://e.example.com/s/tok"
     assert absolute_url("http://127.0.0.1:5000///", "/") == "http://127.0.0.1:5000/"
+    assert absolute_url("https://e.example.com/XX/", "/s") == "https://e.example.com/XX/s"
 
 
 # --- storage paths ------------------------------------------------------------------------------------
@@ -63,6 +65,7 @@ def test_personal_names_are_marked(tmp_path: Path) -> None:
     assert is_personal("cards/ab/abcdefgh.p-thumb.jpg")
     assert not is_personal("cards/ab/abcdefgh-thumb.jpg") and not is_personal("cards/ab/abcdefgh.png")
     assert not is_personal("a.p/ab/abcdefgh.png")  # only the file name counts
+    assert not is_personal("x.p.y/ab/abcdefgh.png") and not is_personal("x.p-y/ab/abcdefgh.png")
 
 
 def test_unknown_kinds_are_refused(tmp_path: Path) -> None:
@@ -96,14 +99,27 @@ def test_delete_removes_the_file_and_its_thumbnail_only(tmp_path: Path) -> None:
     assert not path.exists() and not thumb.exists() and (tmp_path / other).exists()
     assert store.delete(relative) is False
     assert store.delete("") is False
+    assert store.delete(other) is True and not (tmp_path / other).exists()  # one without a thumbnail
 
 
-def test_write_atomically_replaces_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+def test_write_atomically_replaces_and_leaves_no_temporary_file(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "file.bin"
+    renames: list[tuple[str, str]] = []
+    replace = os.replace
+
+    def watched(src: str, dst: str) -> None:
+        renames.append((str(src), str(dst)))
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", watched)
     write_atomically(target, b"one")
     write_atomically(target, b"two")
     assert target.read_bytes() == b"two"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file.bin"]
+    for src, dst in renames:  # a hidden temporary file beside the target: the rename stays on one disk
+        assert Path(src).parent == tmp_path and Path(src).name.startswith(".tmp-") and dst == str(target)
+    assert len(renames) == 2
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
 
 
@@ -118,7 +134,7 @@ def test_write_atomically_cleans_up_after_a_failure(tmp_path: Path, monkeypatch:
 
 
 def test_private_tree_makes_only_the_missing_folders_private(tmp_path: Path) -> None:
-    root = tmp_path / "media"
+    root = tmp_path / "data" / "media"  # the root's own parent is missing too
     folder = root / "a" / "b" / "c"
     private_tree(root, folder)
     for path in (root, root / "a", root / "a" / "b", folder):
