@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,6 +19,15 @@ REDIS_SERVER = "redis://127.0.0.1:6379"
 #: Runs on one host take different Redis databases: a run claims one with a key in database 0.
 _CLAIM_PREFIX = "posterbooth:test-run:"
 _RUN = uuid.uuid4().hex
+
+
+def time_allowance() -> float:
+    """Return how much longer timed work may take now: 3 under a tracer (coverage, a debugger), else 1.
+
+    For the few tests that bound a duration (performance checks, the soak's deadline): line tracing slows
+    Python code down two to three times, which says nothing about the code.
+    """
+    return 3.0 if sys.gettrace() is not None else 1.0
 
 
 def _run_slow() -> bool:

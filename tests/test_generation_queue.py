@@ -120,10 +120,10 @@ def setup(make_setup: Any) -> Setup:
 # --- submit, record, poll ----------------------------------------------------------------------------
 
 def test_a_job_submits_records_the_job_id_and_polls_without_holding_a_worker(setup: Setup) -> None:
-    setup.fake.latency = 1.5
+    setup.fake.latency = 60.0
     [pid] = setup.participations(1)
     took = setup.run()
-    # The job takes 1.5 s at the provider: a worker that waited for it would take longer, and see it finished.
+    # The job takes a minute at the provider: a worker that waited for it would take longer, and see it finished.
     assert took < setup.fake.latency and setup.fake.unfinished_jobs() == 1, "the worker waited for the provider"
     participation = rows(setup.db, [pid])[pid]
     assert participation.status == "running" and participation.provider_job_id in setup.fake.jobs
@@ -133,8 +133,8 @@ def test_a_job_submits_records_the_job_id_and_polls_without_holding_a_worker(set
     assert step == f"participation-{pid}-1" and job_status(setup.redis, step) == "scheduled"  # …a poll is due
     assert setup.redis.zscore(DUE_KEY, step) is not None
 
-    setup.fake.latency = 0.4
-    setup.run(lambda: all_final(setup.db, [pid]))
+    setup.fake.advance(60)  # the provider's job is done
+    setup.run(lambda: all_final(setup.db, [pid]), timeout=120)
     participation = rows(setup.db, [pid])[pid]
     assert participation.status == "done", participation.error_detail
     assert participation.provider == "hunyuan" and participation.provider_model == "SubmitHunyuanImageJob"
