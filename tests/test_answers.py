@@ -212,3 +212,28 @@ def test_parse_answer_photo_and_unknown_types() -> None:
 )
 def test_clean_text_cases(raw: str, clean: str) -> None:
     assert clean_text(raw) == clean
+
+
+def test_template_context_names_every_answer() -> None:
+    from posterbooth.prompt import recorded_context, template_context
+
+    unit = campaign()
+    answers = {"colors": ["blue", "red"], "mood": "calm", "name": "Ann"}
+    context = template_context(unit, answers, unit.outcomes[1], None)
+    assert context["campaign"] == {"title": "Unit", "slug": "unit"}
+    assert context["answers"]["colors"] == {"value": "blue,red", "label": "Blue, Red", "prompt": "blue，red",
+                                            "text": "", "values": ["blue", "red"], "labels": ["Blue", "Red"]}
+    assert context["answers"]["mood"] == {"value": "calm", "label": "Calm", "prompt": "calm sea", "text": "",
+                                          "values": ["calm"], "labels": ["Calm"]}
+    assert context["answers"]["name"] == {"value": "Ann", "label": "Ann", "prompt": "", "text": "Ann",
+                                          "values": [], "labels": []}
+    assert context["outcome"] == {"id": "cool", "title": "Cool", "description": "", "prompt": ""}
+    assert context["style"] == {"id": "", "label": "", "prompt": ""}
+    assert context["fragments"] == "blue，red, calm sea"
+    empty = template_context(unit, {}, unit.outcomes[0], None)["answers"]
+    assert empty["colors"]["values"] == [] and empty["name"]["text"] == "" and empty["mood"]["label"] == ""
+    zh = campaign(locale="zh-CN")
+    zh_context = template_context(zh, {"colors": ["red", "gold"]}, zh.outcomes[0], None)
+    assert zh_context["answers"]["colors"]["label"] == "Red、Gold" and zh_context["fragments"] == "red，gold"
+    assert recorded_context(unit, answers, "no-such-outcome", "")["outcome"]["id"] == "warm"  # the first one
+    assert recorded_context(unit, answers, "cool", "")["outcome"]["id"] == "cool"
