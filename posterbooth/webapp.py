@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -162,7 +163,7 @@ def _blocklist(path: str) -> list[str]:
     if not path:
         return []
     try:
-        lines = open(path, encoding="utf-8").read().splitlines()  # noqa: SIM115
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise ConfigError(f"BLOCKLIST_FILE {path!r} cannot be read: {exc.strerror}") from None
     return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]

@@ -122,3 +122,118 @@ def test_photo_answer_is_only_a_marker():
     for values in ([], [""], ["uploads/ab/x.jpg"]):
         with pytest.raises(AnswerError):
             parse_answer(question, values)
+
+
+# --- parse_answer and clean_text, case by case (what the mutation run asked for) ---------------------------
+
+PHOTO_Q = {"id": "selfie", "type": "photo", "title": "Selfie", "consent": "I agree."}
+
+
+def _question(qid: str) -> Question:
+    return next(q for q in campaign().questions if q.id == qid)
+
+
+@pytest.mark.parametrize(
+    ("qid", "values", "expected"),
+    [
+        ("mood", ["calm"], "calm"),
+        ("mood", ["wild", None], "wild"),
+        ("colors", ["blue"], ["blue"]),
+        ("colors", ["gold", "gold", "", "blue"], ["blue", "gold"]),  # duplicates and blanks dropped
+        ("colors", ["gold", "blue"], ["blue", "gold"]),
+        ("name", ["  Ann \t Lee "], "Ann Lee"),
+        ("name", [], ""),  # optional text
+        ("name", ["x" * 10], "x" * 10),
+        ("name", ["a\u200bb"], "ab"),  # a format character removed before the length is checked
+    ],
+)
+def test_parse_answer_accepts(qid: str, values: list, expected: object) -> None:
+    assert parse_answer(_question(qid), values) == expected
+
+
+@pytest.mark.parametrize(
+    ("qid", "values", "code", "params"),
+    [
+        ("mood", [], "missing", {}),
+        ("mood", [""], "missing", {}),
+        ("mood", [None], "missing", {}),
+        ("mood", ["calm", "wild"], "unknown_option", {}),
+        ("mood", ["sunny"], "unknown_option", {}),
+        ("colors", [""], "too_few", {"min": 1}),
+        ("colors", ["red", "blue", "gold"], "too_many", {"max": 2}),
+        ("colors", ["red", "nope"], "unknown_option", {}),
+        ("name", ["x" * 11], "too_long", {"max": 10}),
+        ("name", ["x" * 41], "too_long", {"max": 10}),  # refused before cleaning
+    ],
+)
+def test_parse_answer_refuses(qid: str, values: list, code: str, params: dict) -> None:
+    with pytest.raises(AnswerError) as refused:
+        parse_answer(_question(qid), values)
+    assert refused.value.code == code and refused.value.question_id == qid and refused.value.params == params
+    assert str(refused.value) == f"{code} ({qid})"
+
+
+def test_parse_answer_text_limits_and_required() -> None:
+    required = Question.model_validate({"id": "w", "type": "text", "title": "W", "max_length": 3})
+    assert parse_answer(required, ["abc"]) == "abc"
+    assert parse_answer(required, [" a \n b "]) == "a b"  # cleaned first, then measured
+    assert parse_answer(required, ["a     b"]) == "a b"  # 7 long as typed, 3 once folded: within 4× the limit
+    with pytest.raises(AnswerError) as missing:
+        parse_answer(required, ["\u200b \t"])
+    assert missing.value.code == "missing"
+    with pytest.raises(AnswerError) as raw_too_long:
+        parse_answer(required, [" " * 13])  # over 4× the limit as typed: refused without cleaning
+    assert raw_too_long.value.code == "too_long"
+    assert parse_answer(required, [" " * 5 + "a" + " " * 6]) == "a"  # exactly 12 (= 4×3) is still cleaned
+
+
+def test_parse_answer_photo_and_unknown_types() -> None:
+    photo = Question.model_validate(PHOTO_Q)
+    assert parse_answer(photo, ["photo", "x"]) == "photo"
+    for values in ([], ["x", "photo"], [""]):
+        with pytest.raises(AnswerError) as missing:
+            parse_answer(photo, values)
+        assert missing.value.code == "missing" and missing.value.question_id == "selfie"
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("  a  b  ", "a b"),
+        ("a\tb\nc\rd", "a b c d"),
+        ("a\u3000b\u00a0c", "a b c"),  # ideographic and no-break spaces are spaces
+        ("a\x00b\x1fc\x7f", "abc"),  # control characters go
+        ("a\u200bb\u202ec", "abc"),  # format characters go...
+        ("👩\u200d💻 ❤\ufe0f", "👩\u200d💻 ❤\ufe0f"),  # ...except those emoji need
+        ("e\u0301", "\u00e9"),  # NFC
+        ("a\ue000b", "ab"),  # private use
+        ("", ""),
+    ],
+)
+def test_clean_text_cases(raw: str, clean: str) -> None:
+    assert clean_text(raw) == clean
+
+
+def test_template_context_names_every_answer() -> None:
+    from posterbooth.prompt import recorded_context, template_context
+
+    unit = campaign()
+    answers = {"colors": ["blue", "red"], "mood": "calm", "name": "Ann"}
+    context = template_context(unit, answers, unit.outcomes[1], None)
+    assert context["campaign"] == {"title": "Unit", "slug": "unit"}
+    assert context["answers"]["colors"] == {"value": "blue,red", "label": "Blue, Red", "prompt": "blue，red",
+                                            "text": "", "values": ["blue", "red"], "labels": ["Blue", "Red"]}
+    assert context["answers"]["mood"] == {"value": "calm", "label": "Calm", "prompt": "calm sea", "text": "",
+                                          "values": ["calm"], "labels": ["Calm"]}
+    assert context["answers"]["name"] == {"value": "Ann", "label": "Ann", "prompt": "", "text": "Ann",
+                                          "values": [], "labels": []}
+    assert context["outcome"] == {"id": "cool", "title": "Cool", "description": "", "prompt": ""}
+    assert context["style"] == {"id": "", "label": "", "prompt": ""}
+    assert context["fragments"] == "blue，red, calm sea"
+    empty = template_context(unit, {}, unit.outcomes[0], None)["answers"]
+    assert empty["colors"]["values"] == [] and empty["name"]["text"] == "" and empty["mood"]["label"] == ""
+    zh = campaign(locale="zh-CN")
+    zh_context = template_context(zh, {"colors": ["red", "gold"]}, zh.outcomes[0], None)
+    assert zh_context["answers"]["colors"]["label"] == "Red、Gold" and zh_context["fragments"] == "red，gold"
+    assert recorded_context(unit, answers, "no-such-outcome", "")["outcome"]["id"] == "warm"  # the first one
+    assert recorded_context(unit, answers, "cool", "")["outcome"]["id"] == "cool"

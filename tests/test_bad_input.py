@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import html
+import os
+from pathlib import Path
 
 import pytest
+from PIL import Image
 
+from posterbooth.storage import MediaStore
 from tests.attendee import answer, form_fields
 
 
@@ -89,7 +93,6 @@ def test_unknown_style_is_refused(client):
         ("get", "/r/not-a-real-id", 404),
         ("get", "/r/not-a-real-id/status.json", 404),
         ("get", "/s/not-a-real-token", 404),
-        ("get", "/media/../instance/secret_key", 404),
         ("get", "/media/posters/none.jpg", 404),
         ("post", "/c/spring-outing/q/scenery", 400),  # no CSRF token
         ("post", "/c/spring-outing", 405),
@@ -100,6 +103,45 @@ def test_unknown_and_malformed_requests(client, method, url, status):
     assert response.status_code == status
     body = response.get_data(as_text=True)
     assert "Traceback" not in body and "<h1>" in body
+
+
+def _outside_picture(app) -> tuple[Path, Path]:
+    """Put a real JPEG beside (outside) the media folder; return (media root, the outside file)."""
+    root = Path(app.config["MEDIA_DIR"])
+    root.mkdir(parents=True, exist_ok=True)
+    outside = root.parent / "outside.jpg"
+    Image.new("RGB", (8, 8), "red").save(outside)
+    return root, outside
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    "url", ["/media/../outside.jpg", "/media/%2e%2e/outside.jpg", "/media/posters/../../outside.jpg",
+            "/media/posters/ab/..%2f..%2f..%2foutside.jpg"]
+)
+def test_media_paths_cannot_climb_out_of_the_folder(app, client, url):
+    root, outside = _outside_picture(app)
+    assert outside.is_file() and client.get("/media/" + os.path.relpath(outside, root)).status_code == 404
+    with client.get(url) as response:
+        assert response.status_code == 404 and response.data != outside.read_bytes()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_media_links_pointing_out_of_the_folder_are_not_followed(app, client):
+    """A well-formed name whose file is a link out of the folder: the store's root check refuses it."""
+    root, outside = _outside_picture(app)
+    inside = root / "posters" / "ab" / "abcdefghijklmnop.jpg"
+    inside.parent.mkdir(parents=True)
+    Image.new("RGB", (8, 8), "blue").save(inside)
+    with client.get("/media/posters/ab/abcdefghijklmnop.jpg") as served:
+        assert served.status_code == 200 and served.data == inside.read_bytes()  # the route serves it...
+    inside.unlink()
+    inside.symlink_to(outside)
+    assert client.get("/media/posters/ab/abcdefghijklmnop.jpg").status_code == 404  # ...but not a way out
+    store = MediaStore(root)
+    assert store.path("posters/ab/abcdefghijklmnop.jpg") is None
+    assert store.path("../outside.jpg") is None and store.path(str(outside)) is None
+    assert not store.delete("../outside.jpg") and outside.is_file()
 
 
 def test_unknown_campaign_post_with_token_is_404(client):

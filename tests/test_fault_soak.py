@@ -19,6 +19,7 @@ from posterbooth.config import load_settings
 from posterbooth.generation.clock import Clock
 from posterbooth.generation.keys import usual_key
 from posterbooth.generation.retry import RetryPolicy
+from tests.conftest import time_allowance
 from tests.fakes.tencent_server import FakeTencentCloud
 from tests.generation_harness import add_participations, all_final, drive, enqueue_all, hunyuan_env, rows
 from workers.context import close_context
@@ -59,7 +60,7 @@ def test_every_participation_ends_done_or_refused_and_no_retry_exceeds_its_bound
     enqueue_all(queue, ids)
     try:
         with caplog.at_level(logging.INFO, logger="posterbooth.generation.engine"):
-            took = drive(queue, timer.tick, lambda: all_final(db, ids), timeout=120)
+            took = drive(queue, timer.tick, lambda: all_final(db, ids), timeout=120 * time_allowance())
         final = rows(db, ids)
 
         # None lost: every participation ended, with a poster or the attendee's message.
@@ -92,7 +93,8 @@ def test_every_participation_ends_done_or_refused_and_no_retry_exceeds_its_bound
         # Exactly one accepted submission per poster: a retry never paid for a second generation.
         assert fake.submissions["SubmitHunyuanImageJob"] == len(done)
         assert sum(p.provider_submissions for p in final.values()) == fake.calls["SubmitHunyuanImageJob"]
-        assert took < 120  # a generous deadline: a loaded 2-core machine takes 50-110 s, a hang takes forever
+        # A generous deadline: a loaded 2-core machine takes 50-110 s, a hang takes forever.
+        assert took < 120 * time_allowance()
     finally:
         app.extensions["posterbooth.db"].dispose()
         app.extensions["posterbooth.redis"].close()

@@ -254,10 +254,10 @@ def _campaign_copy(tmp_path: Path, slug: str, replace: dict[str, str]) -> Path:
     """Copy a demo campaign folder, with some text of its definition replaced."""
     import shutil
 
-    from tests.font_setups import ROOT
+    from tests.conftest import CAMPAIGNS
 
     folder = tmp_path / slug
-    shutil.copytree(ROOT / "campaigns" / slug, folder)
+    shutil.copytree(CAMPAIGNS / slug, folder)
     definition = folder / "campaign.yaml"
     text = definition.read_text(encoding="utf-8")
     for old, new in replace.items():

@@ -10,7 +10,13 @@ import pytest
 from PIL import Image
 from pydantic import ValidationError
 
-from posterbooth.providers.base import GeneratedImage, Pending, Provider, ProviderError
+from posterbooth.providers.base import (
+    GeneratedImage,
+    Pending,
+    Provider,
+    ProviderError,
+    on_result_ready,
+)
 from posterbooth.providers.hunyuan import (
     ACTIONS,
     HUNYUAN_VERSION,
@@ -32,9 +38,26 @@ provider = hunyuan_support.provider
 # --- job flow -----------------------------------------------------------------------------------------
 
 
-def test_provider_satisfies_the_protocol(provider: HunyuanProvider) -> None:
-    assert isinstance(provider, Provider)
-    assert provider.name == "hunyuan"
+def test_provider_keeps_the_providers_contract(provider: HunyuanProvider, fake: FakeTencentCloud) -> None:
+    """What the worker relies on: Pending from start, the same job on resume, one "result ready", an image."""
+    assert isinstance(provider, Provider) and provider.name == "hunyuan"
+    request = req(width=768, height=1024)
+    pending = provider.start(request)
+    assert isinstance(pending, Pending) and pending.job_id in fake.jobs and pending.poll_after > 0
+    assert fake.submissions[SUBMIT] == 1
+    ready: list[int] = []
+    with on_result_ready(lambda: ready.append(len(fake.calls_of(QUERY)))):
+        assert isinstance(provider.resume(pending.job_id, request), Pending) and ready == []
+        fake.advance(60)
+        image = provider.resume(pending.job_id, request)
+    assert isinstance(image, GeneratedImage) and image.provider == provider.name
+    assert ready == [2]  # said once, after the query that reported it done (before the download)
+    with Image.open(io.BytesIO(image.data)) as picture:
+        assert picture.format in {"PNG", "JPEG"} and min(picture.size) > 0
+    assert fake.submissions[SUBMIT] == 1  # resuming never submits again
+    with pytest.raises(ProviderError) as unknown:
+        provider.resume("1-2-no-such-job-0", request)
+    assert unknown.value.kind == "bad_request" and unknown.value.code == "FailedOperation.JobNotExist"
 
 
 def test_submit_then_query_queued_running_done(provider: HunyuanProvider, fake: FakeTencentCloud) -> None:

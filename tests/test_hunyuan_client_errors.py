@@ -187,11 +187,11 @@ def test_query_faults_are_retryable_and_polling_continues(
 
 
 def test_slow_answer_times_out_as_retryable(fake: FakeTencentCloud) -> None:
-    fake.fail_next(SUBMIT, "InternalError", delay=2.0)
+    fake.fail_next(SUBMIT, "InternalError", delay=6.0)
     with client_for(fake, timeout=0.3) as client:
         started = time.monotonic()
         exc = error_of(client.call, SUBMIT, {"Prompt": "x"})
-        assert time.monotonic() - started < 1.5
+        assert time.monotonic() - started < 5  # gave up long before the answer came (room for a loaded machine)
     assert (exc.kind, exc.code) == ("retryable", "NetworkTimeout")
 
 

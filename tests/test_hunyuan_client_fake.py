@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import signal
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 from tencentcloud.common import credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.common.profile.client_profile import ClientProfile
@@ -69,12 +71,16 @@ def test_fixture_and_base64_lite_with_a_short_latency(fake_tencent: FakeTencentC
     """The shared fixture: real-time jobs that finish on their own."""
     with client_for(fake_tencent) as client:
         job = client.call(SUBMIT, {"Prompt": "x"})["JobId"]
-        deadline = time.monotonic() + 5
-        while (status := client.call(QUERY, {"JobId": job})["JobStatusCode"]) != "5":
-            assert time.monotonic() < deadline
+        deadline = time.monotonic() + 60
+        while (done := client.call(QUERY, {"JobId": job}))["JobStatusCode"] != "5":
+            assert done["JobStatusCode"] in {"1", "2"}, done  # queued or running, never failed
+            assert time.monotonic() < deadline, "the fixture's job never finished on its own"
             time.sleep(0.05)
-        assert status == "5"
         lite = client.call(LITE, {"Prompt": "x"})
+    [url] = done["ResultImage"]
+    assert url.startswith(fake_tencent.url)
+    with Image.open(io.BytesIO(httpx.get(url, timeout=30).content)) as result:
+        assert result.width > 0 and result.height > 0
     raw = base64.b64decode(lite["ResultImage"])
     assert raw.startswith(b"\x89PNG")
 

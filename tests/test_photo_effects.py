@@ -11,7 +11,7 @@ import time
 import cv2
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from posterbooth.providers.base import ProviderError
 from posterbooth.providers.photo import (
@@ -23,6 +23,7 @@ from posterbooth.providers.photo import (
     canonical_filter,
     render_offline,
 )
+from tests.conftest import time_allowance
 from tests.photo_samples import (
     SIZE,
     decode,
@@ -69,9 +70,10 @@ def test_outputs_are_not_blank_or_a_copy_of_the_input() -> None:
         data, _ = rendered(kind)
         out = pixels(data)
         assert out.std() > 20, f"{kind} output is nearly flat"
-        source = np.asarray(next(iter(inputs_for(kind, 0).values())).convert("RGB"), np.float32)
-        if out.shape == source.shape:
-            assert np.abs(out - source).mean() > 8, f"{kind} output is the input unchanged"
+        # The input as a plain copy at the output's size would look: centre-cropped and scaled to fit.
+        source = next(iter(inputs_for(kind, 0).values())).convert("RGB")
+        copy = np.asarray(ImageOps.fit(source, (out.shape[1], out.shape[0])), np.float32)
+        assert np.abs(out - copy).mean() > 8, f"{kind} output is the input unchanged"
 
 
 def test_try_on_says_it_needs_a_real_provider() -> None:
@@ -127,7 +129,7 @@ def test_each_kind_is_fast_enough_at_1024(kind: str) -> None:
     started = time.perf_counter()
     render(kind, seed=100)
     elapsed = time.perf_counter() - started
-    assert elapsed < 4.0, f"{kind} took {elapsed:.2f}s (aim: under 1.5 s on 2 cores)"
+    assert elapsed < 4.0 * time_allowance(), f"{kind} took {elapsed:.2f}s (aim: under 1.5 s on 2 cores)"
 
 
 # -- filters and styles -----------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from posterbooth.poster import (
     PosterAssets,
     compose_poster,
 )
+from tests.conftest import time_allowance
 
 QR_URL = "https://event.example.com/c/spring-outing?ref=7Kq2xYz"
 RECORD = AigcRecord(produce_id="p-20250401-0042", producer="Posterbooth/offline", propagator="Posterbooth",
@@ -354,7 +355,8 @@ def test_composition_is_fast_enough() -> None:
         compose_poster(layout, image, render_text=renderer(ZH_CONTEXT), assets=PosterAssets(), qr_url=QR_URL,
                        aigc=RECORD)
         times.append(time.perf_counter() - start)
-    assert min(times) < 0.3  # generous: a warm composition takes well under 100 ms on a laptop
+    # generous: a warm composition takes well under 100 ms on a laptop
+    assert min(times) < 0.3 * time_allowance()
 
 
 def test_label_stays_legible_over_a_light_picture() -> None:

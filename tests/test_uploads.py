@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import random
 import struct
-import time
 import warnings
 import zlib
 from pathlib import Path
@@ -294,15 +293,14 @@ def test_too_small() -> None:
     assert refused(encode(Image.new("RGB", (40, 300)), "PNG")) == "too_small"
 
 
-def test_thirty_megabyte_file(tmp_path: Path) -> None:
+def test_thirty_megabyte_file(tmp_path: Path, no_decoding: list[str]) -> None:
     noise = np.random.default_rng(7).integers(0, 255, (3300, 3100, 3), dtype=np.uint8)
     path = tmp_path / "huge.png"
     Image.fromarray(noise).save(path, "PNG", compress_level=0)
     data = path.read_bytes()
     assert len(data) > 30 * 1000 * 1000
-    started = time.perf_counter()
     assert refused(data) == "too_large"
-    assert time.perf_counter() - started < 0.1  # refused on the byte count, nothing decoded
+    assert no_decoding == []  # refused on the byte count, nothing decoded
 
 
 def png_chunk(kind: bytes, body: bytes) -> bytes:
@@ -341,9 +339,7 @@ def test_png_bomb_is_refused_without_decoding(tmp_path: Path, no_decoding: list[
     data = path.read_bytes()
     assert len(data) < 1_000_000  # tiny on disk: 1.6 gigapixels once decoded
     assert struct.unpack(">II", data[16:24]) == (40000, 40000)  # what the IHDR header claims
-    started = time.perf_counter()
     assert refused(data) == "too_many_pixels"
-    assert time.perf_counter() - started < 0.5
     assert no_decoding == []
 
 

@@ -133,7 +133,7 @@ def test_foreign_lock_with_valid_old_ticket_serves_it_without_waiting(
     redis_conn.set(creds.key("jsapi_ticket", "lock"), "someone-else", px=10_000)
     started = time.monotonic()
     assert creds.jsapi_ticket() == old
-    assert time.monotonic() - started < 0.2
+    assert time.monotonic() - started < 5  # the foreign lock lasts 10 s: it did not wait for it
     assert fake.calls(GETTICKET) == 1
 
 

@@ -20,8 +20,9 @@ from posterbooth.db import Database
 from posterbooth.generation.keys import usual_key
 from posterbooth.generation.queue import make_queue
 from posterbooth.migrate import upgrade
+from tests.conftest import CAMPAIGNS, time_allowance
 from tests.fakes.tencent_server import DEFAULT_SECRET_KEY, FakeTencentCloud
-from tests.generation_harness import ROOT, WorkerProcess, add_participations, enqueue_all, hunyuan_env, rows
+from tests.generation_harness import WorkerProcess, add_participations, enqueue_all, hunyuan_env, rows
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +46,7 @@ def fake() -> Iterator[FakeTencentCloud]:
 @pytest.fixture
 def env(tmp_path: Path, redis_conn: redis.Redis, redis_url: str, fake: FakeTencentCloud) -> dict[str, str]:
     """Return the workers' settings: a SQLite file, the test Redis, one campaign, Hunyuan on the fake."""
-    shutil.copytree(ROOT / "campaigns" / "spring-outing", tmp_path / "campaigns" / "spring-outing")
+    shutil.copytree(CAMPAIGNS / "spring-outing", tmp_path / "campaigns" / "spring-outing")
     settings = hunyuan_env(fake.url, PROVIDER_CONCURRENCY=2, PROVIDER_RETRY_DELAY=0.05)
     settings.update(
         DATABASE_URL=f"sqlite:///{tmp_path / 'crash.db'}",
@@ -84,13 +85,13 @@ def test_a_worker_killed_during_a_poll_resumes_the_recorded_job(
         killed = time.monotonic()
 
         survivor = WorkerProcess(env, "survivor", tmp_path / "survivor.log")
-        _wait(lambda: rows(db, [pid])[pid].status != "running", 40, "recovery")
+        _wait(lambda: rows(db, [pid])[pid].status != "running", 40 * time_allowance(), "recovery")
         recovered_in = time.monotonic() - killed
         participation = rows(db, [pid])[pid]
         assert participation.status == "done", participation.error_detail
         assert fake.submissions["SubmitHunyuanImageJob"] == 1 == participation.provider_submissions
         assert participation.provider_job_id == ""  # kept until the result was in, then let go
-        assert recovered_in < 25, f"recovery took {recovered_in:.1f}s"
+        assert recovered_in < 25 * time_allowance(), f"recovery took {recovered_in:.1f}s"
         assert "has no live job" in survivor.output()  # the sweeper found it, without waiting for rq's cleanup
         for log in (doomed.output(), survivor.output()):
             assert DEFAULT_SECRET_KEY not in log
