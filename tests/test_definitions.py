@@ -219,7 +219,9 @@ def test_campaign_files_parse_the_same_without_libyaml() -> None:
 
     from posterbooth.campaigns import safe_load_with_nodes
 
-    for path in sorted(Path("campaigns").glob("*/campaign.yaml")):
+    paths = sorted((ROOT / "campaigns").glob("*/campaign.yaml"))
+    assert len(paths) >= 4
+    for path in paths:
         text = path.read_text(encoding="utf-8")
         fast, fast_node = safe_load_with_nodes(text)
         pure, pure_node = safe_load_with_nodes(text, yaml.SafeLoader)
