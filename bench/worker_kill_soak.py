@@ -97,7 +97,8 @@ def main() -> int:
               f"{time.monotonic() - began:.0f}s: {done} done, {len(lost)} lost, {paid} paid submissions "
               f"({counted} counted by participations), {twice} participations paid more than once")
         db.dispose()
-    connection.flushdb()
+    if not os.environ.get("SOAK_KEEP"):
+        connection.flushdb()
     if os.environ.get("SOAK_KEEP"):
         print(f"kept {work}")
     else:

@@ -395,6 +395,35 @@ def test_the_sweeper_revives_a_job_taken_by_a_worker_that_died_before_starting_i
 
 
 @SQLITE_ONLY
+def test_a_sweep_whose_worker_died_with_it_does_not_stop_the_sweeps(setup: Setup) -> None:
+    from posterbooth.generation.clock import SWEEP_JOB_ID, SWEEP_TIMEOUT
+
+    def stamp(seconds_ago: float) -> str:
+        return (datetime.now(UTC) - timedelta(seconds=seconds_ago)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    key = Job.key_for(SWEEP_JOB_ID)
+    setup.timer.enqueue_sweep()
+    assert setup.redis.lrange(setup.queue.key, 0, -1) == [SWEEP_JOB_ID.encode()]
+    setup.timer.enqueue_sweep()  # waiting in the queue: not twice
+    assert setup.redis.llen(setup.queue.key) == 1
+    # A worker takes it and is killed while it runs: it stays "started" forever.
+    setup.redis.lrem(setup.queue.key, 0, SWEEP_JOB_ID)
+    setup.redis.hset(key, mapping={"status": "started", "started_at": stamp(1)})
+    setup.timer.enqueue_sweep()  # running: left alone
+    assert setup.redis.llen(setup.queue.key) == 0
+    setup.redis.hset(key, "started_at", stamp(SWEEP_TIMEOUT + 1))
+    setup.timer.enqueue_sweep()  # its worker is long dead: the sweep goes on
+    assert setup.redis.lrange(setup.queue.key, 0, -1) == [SWEEP_JOB_ID.encode()]
+    # Taken and never started (the worker died between the two): enqueued again once the grace is over.
+    setup.redis.lrem(setup.queue.key, 0, SWEEP_JOB_ID)
+    setup.timer.enqueue_sweep()
+    assert setup.redis.llen(setup.queue.key) == 0
+    setup.redis.hset(key, "enqueued_at", stamp(60))
+    setup.timer.enqueue_sweep()
+    assert setup.redis.lrange(setup.queue.key, 0, -1) == [SWEEP_JOB_ID.encode()]
+
+
+@SQLITE_ONLY
 def test_a_duplicate_or_replaced_job_does_nothing(setup: Setup) -> None:
     [pid] = setup.participations(1)
     setup.queue.enqueue("workers.jobs.generate", pid, job_id="participation-stray")

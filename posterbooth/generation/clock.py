@@ -37,7 +37,7 @@ from rq.registry import ScheduledJobRegistry
 from posterbooth.config import Settings
 from posterbooth.generation.circuit import Circuit
 from posterbooth.generation.keys import RETENTION_LOCK, SWEEP_LOCK, WAKE_KEY
-from posterbooth.generation.queue import LIVE_STATUSES, connect, enqueue_step, make_queue, next_due, release_due
+from posterbooth.generation.queue import connect, enqueue_step, job_alive, make_queue, next_due, release_due
 from posterbooth.generation.slots import Semaphore
 from posterbooth.providers import concurrency
 
@@ -45,6 +45,10 @@ log = logging.getLogger(__name__)
 
 MAINTAIN_EVERY = 1.0
 SWEEP_EVERY = 3.0
+#: Longest a sweep may run (it takes milliseconds); one marked started longer ago died with its worker.
+SWEEP_TIMEOUT = 60
+#: Longest the hourly retention purge may run.
+PURGE_TIMEOUT = 900
 PURGE_EVERY = 3600
 #: A clock looks whether the hourly purge is due this long after it starts, and every minute after that.
 PURGE_CHECK_EVERY = 60.0
@@ -104,23 +108,26 @@ class Clock:
                 limits[name] = limit
         return limits
 
-    def _enqueue_once(self, function: str, job_id: str, description: str) -> None:
-        """Enqueue a housekeeping job at the front of the queue, unless it is already waiting or running."""
-        try:
-            if Job.fetch(job_id, connection=self.redis).get_status(refresh=False) in LIVE_STATUSES:
-                return
-        except NoSuchJobError:
-            pass
+    def _enqueue_once(self, function: str, job_id: str, description: str, timeout: int) -> None:
+        """Enqueue a housekeeping job at the front of the queue, unless it is already waiting or running.
+
+        One whose worker died with it (still marked started after its timeout, or taken and never started)
+        is enqueued again: otherwise that one kill would stop the sweep for good.
+        """
+        if job_alive(self.queue, job_id, started_within=timeout):
+            return
         self.queue.enqueue(function, job_id=job_id, at_front=True, result_ttl=0, failure_ttl=3600,
-                           job_timeout=900, description=description)
+                           job_timeout=timeout, description=description)
 
     def enqueue_sweep(self) -> None:
         """Enqueue the sweep (``workers.jobs.sweep``)."""
-        self._enqueue_once("workers.jobs.sweep", SWEEP_JOB_ID, "find participations that lost their job")
+        self._enqueue_once("workers.jobs.sweep", SWEEP_JOB_ID, "find participations that lost their job",
+                           SWEEP_TIMEOUT)
 
     def enqueue_purge(self) -> None:
         """Enqueue the retention purge (``workers.jobs.purge``)."""
-        self._enqueue_once("workers.jobs.purge", PURGE_JOB_ID, "delete photos and posters past their retention")
+        self._enqueue_once("workers.jobs.purge", PURGE_JOB_ID, "delete photos and posters past their retention",
+                           PURGE_TIMEOUT)
 
     def release_overdue(self) -> int:
         """Enqueue rq-scheduled steps that are overdue (scheduled while no clock ran); return how many."""

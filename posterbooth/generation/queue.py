@@ -159,3 +159,33 @@ def job_status(connection: redis.Redis, job_id: str) -> str | None:
         return Job.fetch(job_id, connection=connection).get_status(refresh=False)
     except NoSuchJobError:
         return None
+
+
+#: A job a worker took from the queue is marked started within milliseconds; one still marked queued this long
+#: after it was enqueued, but no longer in the queue, was taken by a worker that died at once.
+TAKEN_GRACE = 6.0
+
+
+def seconds_since(stamp: bytes | None, now: float | None = None) -> float:
+    """Return the seconds since one of rq's timestamps (naive UTC ISO text); infinity when there is none."""
+    if not stamp:
+        return math.inf
+    when = datetime.fromisoformat(stamp.decode().replace("Z", "+00:00"))
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    return (time.time() if now is None else now) - when.timestamp()
+
+
+def job_alive(queue: Queue, job_id: str, started_within: float) -> bool:
+    """Tell whether a job will still run or is running: waiting in the queue (or scheduled), or started less
+    than ``started_within`` seconds ago. A killed worker leaves its job marked started, or queued but out of
+    the queue, forever."""
+    pipe = queue.connection.pipeline(transaction=False)
+    pipe.hmget(Job.key_for(job_id), "status", "started_at", "enqueued_at")
+    pipe.lpos(queue.key, job_id)
+    (status, started_at, enqueued_at), position = pipe.execute()
+    status = status.decode() if status else None
+    if status in ("scheduled", "deferred"):
+        return True
+    if status == "queued":
+        return position is not None or seconds_since(enqueued_at) < TAKEN_GRACE
+    return status == "started" and seconds_since(started_at) < started_within

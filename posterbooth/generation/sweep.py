@@ -5,17 +5,16 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import redis
 from rq import Queue
-from rq.job import Job
 from sqlalchemy import select
 
 from posterbooth.db import Database
 from posterbooth.generation.claims import CLAIM_TTL
 from posterbooth.generation.keys import PROMOTED, claim_key, line_key, pointer_key, text
-from posterbooth.generation.queue import enqueue_step, job_id_for
+from posterbooth.generation.queue import enqueue_step, job_alive, job_id_for, job_status
 from posterbooth.generation.slots import PROMOTION_TTL
 from posterbooth.models import Participation, utcnow
 
@@ -58,39 +57,19 @@ def requeue_orphans(db: Database, queue: Queue, older_than: timedelta = timedelt
                 connection, participation_id, pointer.decode()):
             continue  # it was just handed a slot, and the process enqueueing its step is alive
         candidates.append((participation_id, pointer.decode() if pointer else job_id_for(participation_id)))
-    pipe = connection.pipeline(transaction=False)
-    for _participation_id, job_id in candidates:
-        pipe.hmget(Job.key_for(job_id), "status", "started_at", "enqueued_at")
-        pipe.lpos(queue.key, job_id)
-    answers = pipe.execute()
-    now = utcnow()
     count = 0
-    for index, (participation_id, job_id) in enumerate(candidates):
-        (status, started_at, enqueued_at), position = answers[2 * index], answers[2 * index + 1]
-        status = status.decode() if status else None
-        if status in {"scheduled", "deferred"}:
-            continue
-        if status == "queued" and (position is not None or _seconds_since(enqueued_at, now) < CLAIM_TTL):
-            continue  # waiting in the queue (a job no longer in it was taken by a worker that died at once)
-        if status == "started" and _seconds_since(started_at, now) < CLAIM_TTL:
-            continue  # just started; its claim may not be taken yet
+    for participation_id, job_id in candidates:
+        if job_alive(queue, job_id, started_within=CLAIM_TTL):
+            continue  # waiting in the queue, or just started (its claim may not be taken yet)
         if not _still_orphaned(db, connection, participation_id, job_id):
             continue
         log.warning("participation %s has no live job (its job %s is %s); giving it a new one",
-                    participation_id, job_id, status or "gone")
+                    participation_id, job_id, job_status(connection, job_id) or "gone")
         enqueue_step(queue, participation_id)
         count += 1
     if count:
         log.warning("re-enqueued %d participations that had no live job", count)
     return count
-
-
-def _seconds_since(stamp: bytes | None, now: datetime) -> float:
-    """Return the seconds since one of rq's timestamps (naive UTC ISO text); infinity when there is none."""
-    if not stamp:
-        return float("inf")
-    when = datetime.fromisoformat(stamp.decode().replace("Z", "+00:00"))
-    return (now - (when if when.tzinfo else when.replace(tzinfo=UTC))).total_seconds()
 
 
 #: A promotion mark older than this means its process died between handing the slot and enqueueing the step
