@@ -24,7 +24,6 @@ POLL_MS = 2000
 FEED_SECONDS = 1.0
 #: The dark page behind the posters.
 WALL_BACKGROUND = "#0B0D12"
-_feeds: TTLCache[tuple[int, str, str], dict[str, Any]] = TTLCache(maxsize=256, ttl=FEED_SECONDS)
 #: The screen copies of posters, by stored path (it changes when a poster is taken down): about 60 kB each.
 _copies: LRUCache[str, bytes] = LRUCache(maxsize=48 * 1024 * 1024, getsizeof=len)
 _lock = threading.Lock()
@@ -45,18 +44,30 @@ def _private(response: Response, cache: str = "no-store") -> Response:
     return response
 
 
+def _feeds() -> TTLCache[tuple[str, str], dict[str, Any]]:
+    """Return this app's cache of computed feeds (kept on the app: another app in the process has its own)."""
+    feeds: TTLCache[tuple[str, str], dict[str, Any]] | None = current_app.extensions.get("posterbooth.wall_feeds")
+    if feeds is None:
+        with _lock:
+            feeds = current_app.extensions.setdefault("posterbooth.wall_feeds",
+                                                      TTLCache(maxsize=256, ttl=FEED_SECONDS))
+    return feeds
+
+
 def forget_feed(slug: str) -> None:
     """Drop this process's cached feed of a campaign (a poster was approved, rejected or taken down)."""
+    feeds = _feeds()
     with _lock:
-        for key in [key for key in _feeds if key[1] == slug]:
-            _feeds.pop(key, None)
+        for key in [key for key in feeds if key[0] == slug]:
+            feeds.pop(key, None)
 
 
 def _feed(loaded: LoadedCampaign, key: str) -> dict[str, Any]:
     moderation = loaded.definition.wall.moderation
-    cache_key = (id(current_app), loaded.slug, moderation)
+    cache_key = (loaded.slug, moderation)
+    feeds = _feeds()
     with _lock:
-        cached = _feeds.get(cache_key)
+        cached = feeds.get(cache_key)
     if cached is None:
         db = get_db()
         cached = {
@@ -65,7 +76,7 @@ def _feed(loaded: LoadedCampaign, key: str) -> dict[str, Any]:
                         for p in wall_posters(db, loaded.slug, moderation)],
         }
         with _lock:
-            _feeds[cache_key] = cached
+            feeds[cache_key] = cached
     suffix = f"?key={key}"
     return {"count": cached["count"], "poll": POLL_MS,
             "posters": [{"id": p["id"], "src": p["src"] + suffix} for p in cached["posters"]]}
