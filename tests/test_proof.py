@@ -116,6 +116,10 @@ def _preview(app, *args: str):
     return app.test_cli_runner().invoke(args=["campaigns", "preview", *args], catch_exceptions=False)
 
 
+#: The command renders from the campaign files and writes files: it reads no database, so one twin is enough.
+CLI_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
 @pytest.fixture
 def broken_app(app_env, tmp_path, monkeypatch):
     """Return the app with the demo campaigns and the broken test campaign."""
@@ -130,6 +134,7 @@ def broken_app(app_env, tmp_path, monkeypatch):
     application.extensions["posterbooth.db"].dispose()
 
 
+@CLI_ONLY
 def test_preview_names_each_problem_and_exits_non_zero(broken_app, tmp_path):
     out = tmp_path / "sheet"
     result = _preview(broken_app, "proof-broken", "--out", str(out))
@@ -155,6 +160,7 @@ def test_preview_names_each_problem_and_exits_non_zero(broken_app, tmp_path):
     assert index.count('<article class="cell bad">') == 4 and "unreachable: outcome ghost" in index
 
 
+@CLI_ONLY
 def test_preview_reports_a_qr_code_that_does_not_decode(broken_app, tmp_path):
     folder = Path(broken_app.config["CAMPAIGNS_DIR"]) / "spring-outing"
     data = yaml.safe_load((folder / "campaign.yaml").read_text(encoding="utf-8"))
@@ -166,6 +172,7 @@ def test_preview_reports_a_qr_code_that_does_not_decode(broken_app, tmp_path):
     assert "QR DOES NOT DECODE" in result.output
 
 
+@CLI_ONLY
 def test_preview_refuses_unknown_campaign_language_and_provider(broken_app, tmp_path):
     out = str(tmp_path / "sheet")
     assert "no campaign 'nope'" in _preview(broken_app, "nope", "--out", out).output
@@ -176,6 +183,7 @@ def test_preview_refuses_unknown_campaign_language_and_provider(broken_app, tmp_
     assert not (tmp_path / "sheet").exists()
 
 
+@CLI_ONLY
 def test_preview_uses_the_text_given(app, tmp_path):
     out = tmp_path / "sheet"
     result = _preview(app, "dream-weekend", "--out", str(out), "--text", "Ocean", "--lang", "en")
@@ -186,6 +194,7 @@ def test_preview_uses_the_text_given(app, tmp_path):
 
 
 @pytest.mark.slow
+@CLI_ONLY
 def test_every_demo_campaign_gives_a_full_clean_sheet(app, tmp_path):
     for slug, loaded in load_all(CAMPAIGNS).items():
         campaign = loaded.definition
