@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.attendee import SPRING, complete
+from tests.live_server import serve_app
 from tests.test_browser import PHONE
 from tests.test_browser import browser as browser  # the same headless Chromium fixture
 
@@ -24,20 +23,11 @@ LAPTOP = {"viewport": {"width": 1280, "height": 800}}
 @pytest.fixture
 def live(app_env, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, object]]:
     """Serve the app on a free loopback port, with one admin account."""
-    from posterbooth import create_app
     from posterbooth.console.accounts import add_operator
 
-    holder = {}
-    server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)
-    monkeypatch.setenv("PUBLIC_BASE_URL", f"http://127.0.0.1:{server.server_port}")
-    app = holder["app"] = create_app()
-    add_operator(app.extensions["posterbooth.db"], "mia", "admin", "mia-password-1")
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app
-    server.shutdown()
-    server.server_close()
-    app.extensions["posterbooth.db"].dispose()
+    with serve_app(monkeypatch) as (url, app):
+        add_operator(app.extensions["posterbooth.db"], "mia", "admin", "mia-password-1")
+        yield url, app
 
 
 def _shot(page, name: str) -> None:

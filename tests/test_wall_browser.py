@@ -6,16 +6,15 @@ Set WALL_SCREENSHOTS=/some/dir to keep the screenshots for a look.
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from posterbooth.console.takedown import hide
 from posterbooth.wall import decide, wall_key
+from tests.live_server import serve_app
 from tests.test_browser import browser as browser  # the same headless Chromium fixture
 from tests.test_wall import SECRET, SLUG, approve_campaigns, make_posters
 
@@ -30,18 +29,8 @@ FRESH_SECONDS = 5.0
 @pytest.fixture
 def live(app_env, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, object]]:
     """Serve the app on a free loopback port."""
-    from posterbooth import create_app
-
-    holder = {}
-    server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)
-    monkeypatch.setenv("PUBLIC_BASE_URL", f"http://127.0.0.1:{server.server_port}")
-    app = holder["app"] = create_app()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app
-    server.shutdown()
-    server.server_close()
-    app.extensions["posterbooth.db"].dispose()
+    with serve_app(monkeypatch) as served:
+        yield served
 
 
 @pytest.fixture
