@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from werkzeug.serving import make_server
+
+
+def free_port() -> int:
+    """Return a loopback port nobody listens on now (the system's choice, so simultaneous runs never share one)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 @contextlib.contextmanager

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,14 +16,9 @@ import pytest
 
 from tests.attendee import SPRING
 from tests.conftest import ROOT
+from tests.live_server import free_port
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _descendants(pid: int) -> list[psutil.Process]:
@@ -55,7 +49,7 @@ def _post_step(http: httpx.Client, url: str, value: str) -> httpx.Response:
 
 
 def test_python_app_py_serves_a_participation_and_stops_cleanly(tmp_path):
-    port = _free_port()
+    port = free_port()
     instance = tmp_path / "instance"
     env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL", "MEDIA_DIR"}}
     env.update(INSTANCE_DIR=str(instance), EMBEDDED_WORKERS="2", PYTHONUNBUFFERED="1")

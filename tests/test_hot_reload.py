@@ -24,6 +24,7 @@ from posterbooth.campaigns import CampaignError
 from posterbooth.models import CampaignVersion, Participation
 from tests.attendee import SPRING, complete
 from tests.conftest import CAMPAIGNS, ROOT
+from tests.live_server import free_port
 
 SLUG = "spring-outing"
 OLD_TITLE = "AI 测测您最适合去哪春游"
@@ -283,7 +284,6 @@ def test_the_console_shows_a_broken_change_and_the_landing_page_keeps_the_old_ve
 
 # --- against a running `python app.py` (and a `python -m workers` process) -----------------------------
 
-PORT = 8311
 
 
 def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -334,15 +334,16 @@ def _within(seconds: float, predicate, what: str) -> float:
 @pytest.mark.slow
 def test_a_running_app_follows_campaign_changes(tmp_path, redis_conn, redis_url):
     root = copy_campaigns(tmp_path / "campaigns", SLUG)
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "MEDIA_DIR"}}
     env.update(INSTANCE_DIR=str(tmp_path / "instance"), CAMPAIGNS_DIR=str(root), REDIS_URL=redis_url,
-               PUBLIC_BASE_URL=f"http://127.0.0.1:{PORT}", ADMIN_PASSWORD="bootstrap-pass-123",
+               PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", ADMIN_PASSWORD="bootstrap-pass-123",
                SECRET_KEY="test-secret-0123456789abcdef0123456789", IMAGE_PROVIDER="offline", PYTHONUNBUFFERED="1")
     web_log, worker_log = tmp_path / "web.log", tmp_path / "worker.log"
-    web = _start(["app.py", "--port", str(PORT)], env, web_log)
+    web = _start(["app.py", "--port", str(port)], env, web_log)
     worker = None
     clients: list[httpx.Client] = []
-    base = f"http://127.0.0.1:{PORT}"
+    base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=base, timeout=10) as probe:
             def up() -> bool:

@@ -7,6 +7,7 @@ machines: a page below 95 is measured once more and keeps its better run). Light
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -44,10 +45,14 @@ def _installed() -> Path:
     if shutil.which("npm") is None or shutil.which("node") is None:
         pytest.fail("node and npm are needed for the Lighthouse test: install the Debian packages 'nodejs npm'")
     CACHE.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(CACHE), f"lighthouse@{LIGHTHOUSE_VERSION}"],
-        capture_output=True, text=True, timeout=600,
-    )
+    with (CACHE / ".install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two runs (or two test workers) starting at once install it once
+        if cli.exists() and json.loads(package.read_text())["version"] == LIGHTHOUSE_VERSION:
+            return cli
+        done = subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(CACHE), f"lighthouse@{LIGHTHOUSE_VERSION}"],
+            capture_output=True, text=True, timeout=600,
+        )
     if done.returncode != 0 or not cli.exists():
         pytest.fail(f"could not install lighthouse@{LIGHTHOUSE_VERSION} with npm:\n{done.stderr[-2000:]}")
     return cli
