@@ -122,8 +122,10 @@ def _prepare(env: dict[str, str], folder: Path, rounds: int, per_round: int) -> 
     from rq import SimpleWorker
 
     from posterbooth import create_app
+    from posterbooth.migrate import upgrade
     from tests.attendee import complete
 
+    upgrade(env["DATABASE_URL"])  # scaled mode: `flask --app app db upgrade` before the web starts
     app = create_app()
     done = app.test_client()
     result = complete(done, SLUG, ANSWERS)
@@ -207,7 +209,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="pb-web-bench-") as temp:
         folder = Path(temp)
         env = {**os.environ, "INSTANCE_DIR": str(folder / "instance"), "MEDIA_DIR": str(folder / "media"),
-               "SECRET_KEY": "bench-" + secrets.token_hex(8), "IMAGE_PROVIDER": "offline", "PUBLIC_BASE_URL": "",
+               "SECRET_KEY": "bench-" + secrets.token_hex(24), "IMAGE_PROVIDER": "offline",
+               "PUBLIC_BASE_URL": f"http://127.0.0.1:{args.port}",
                "LOG_LEVEL": "WARNING"}
         pages, landing_html = _prepare(env, folder, args.rounds, args.duration * 2000)
         (folder / "page.html").write_text(landing_html, encoding="utf-8")
