@@ -9,7 +9,6 @@ worker registers with rq again.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -23,18 +22,9 @@ from sqlalchemy import select
 from posterbooth.models import Participation
 from tests.attendee import SPRING, answer
 from tests.generation_harness import FINAL, WorkerProcess
+from tests.live_server import free_port
 
-#: Ports this engineer's tests may use; the test takes the first free one.
-PORTS = range(5170, 5180)
 BEFORE, DURING, AFTER = 4, 6, 2
-
-
-def _free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) != 0:
-                return port
-    pytest.fail(f"no free port in {PORTS}")
 
 
 class RedisServer:
@@ -79,7 +69,7 @@ def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
 @pytest.fixture
 def private_redis() -> Iterator[RedisServer]:
     """Run a redis-server of this test's own."""
-    server = RedisServer(_free_port())
+    server = RedisServer(free_port())
     server.start()
     yield server
     server.stop()
@@ -146,3 +136,36 @@ def test_a_redis_restart_loses_nothing_and_shows_no_error(app_env, private_redis
     finally:
         worker.stop()
         app.extensions["posterbooth.db"].dispose()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_worker_outlives_redis_going_away_in_the_middle_of_a_job(app_env, private_redis: RedisServer,
+                                                                  tmp_path: Path) -> None:
+    from rq import Queue
+
+    url = f"redis://127.0.0.1:{private_redis.port}/0"
+    worker = WorkerProcess({**app_env, "REDIS_URL": url}, "outage-survivor", tmp_path / "worker.log")
+    connection = redis.Redis.from_url(url)
+
+    def registered() -> bool:
+        try:
+            return any(w.name == "outage-survivor" for w in Worker.all(connection=connection))
+        except redis.ConnectionError:
+            return False
+
+    try:
+        _wait(registered, 30, "the worker to register")
+        queue = Queue(app_env.get("QUEUE_NAME", "posterbooth"), connection=connection)
+        queue.enqueue("time.sleep", 3)  # a job still running when Redis goes away
+        _wait(lambda: queue.count == 0, 15, "the worker to take the job")
+        private_redis.stop()  # rq's heartbeat after the job fails: before, the worker process died here
+        time.sleep(4)
+        assert worker.process.poll() is None, worker.output()[-3000:]
+        private_redis.start()  # empty
+        _wait(registered, 30, "the worker to register with Redis again")
+        done = Queue(app_env.get("QUEUE_NAME", "posterbooth"), connection=connection).enqueue("math.sqrt", 16)
+        _wait(lambda: done.get_status(refresh=True) == "finished", 30, "a new job to run")
+        assert "waits for it, then takes jobs again" in worker.output()
+    finally:
+        worker.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -10,6 +11,8 @@ import sys
 import threading
 import time
 
+import redis
+from rq import worker_registration
 from sqlalchemy.exc import SQLAlchemyError
 
 from posterbooth.config import PUBLIC_BASE_URL_MISSING, ConfigError, load_settings
@@ -19,6 +22,8 @@ from posterbooth.generation.queue import connect, make_queue
 from posterbooth.migrate import pending
 from workers.context import get_context, warm
 from workers.registration import RegisteringSimpleWorker, RegisteringWorker
+
+log = logging.getLogger("posterbooth.worker")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,19 +65,52 @@ def main(argv: list[str] | None = None) -> int:
     # Steps are short and the context is loaded once, so running them in this process (no fork per job)
     # is what keeps many provider jobs in flight with a few workers (bench/provider_throughput.py).
     worker_class = RegisteringWorker if args.fork else RegisteringSimpleWorker
-    worker = worker_class([queue], connection=connection, name=args.name or f"posterbooth-{os.getpid()}")
+    name = args.name or f"posterbooth-{os.getpid()}"
+    current = [worker_class([queue], connection=connection, name=name)]
     if args.parent_pid:
         _exit_with_parent(args.parent_pid)
-    stop = start_clock(settings, ctx.providers_in_use, on_tick=worker.ensure_registered)
-    logging.getLogger("posterbooth.worker").info(
-        "worker %s takes jobs from queue %r (%d campaigns)", worker.name, settings.QUEUE_NAME, len(ctx.campaigns))
+    stop = start_clock(settings, ctx.providers_in_use, on_tick=lambda: current[0].ensure_registered())
+    log.info("worker %s takes jobs from queue %r (%d campaigns)", name, settings.QUEUE_NAME, len(ctx.campaigns))
     try:
-        # The clock drives delayed steps and housekeeping; rq's own scheduler is not needed here. rq's
-        # per-job lines ("Job OK", every 3 s for the sweep) are shown only at DEBUG: our own log says what matters.
-        worker.work(burst=args.burst, with_scheduler=False, logging_level=_rq_log_level(settings.LOG_LEVEL))
+        while True:
+            try:
+                # The clock drives delayed steps and housekeeping; rq's own scheduler is not needed here. rq's
+                # per-job lines ("Job OK", every 3 s for the sweep) are shown only at DEBUG.
+                current[0].work(burst=args.burst, with_scheduler=False,
+                                logging_level=_rq_log_level(settings.LOG_LEVEL))
+                return 0
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+                # rq gives up when Redis goes away in the middle of a job (its heartbeat fails). The job's
+                # participation is in the database; the sweep gives it a new job once Redis is back.
+                if args.burst:
+                    raise
+                log.warning("Redis is unreachable (%s); worker %s waits for it, then takes jobs again",
+                            type(exc).__name__, name)
+                _wait_for(connection)
+                _forget(current[0])
+                current[0] = worker_class([queue], connection=connection, name=name)
     finally:
         stop.set()
-    return 0
+
+
+def _wait_for(connection: redis.Redis) -> None:
+    """Block until Redis answers again (checking every 0.5-5 s)."""
+    delay = 0.5
+    while True:
+        try:
+            if connection.ping():
+                return
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+            pass
+        time.sleep(delay)
+        delay = min(5.0, delay * 2)
+
+
+def _forget(worker: RegisteringWorker | RegisteringSimpleWorker) -> None:
+    """Remove this process's old registration, which rq could not close while Redis was away."""
+    with contextlib.suppress(redis.exceptions.RedisError):
+        worker_registration.unregister(worker)
+        worker.connection.delete(worker.key)
 
 
 def _rq_log_level(level: str) -> str:
