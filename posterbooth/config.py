@@ -68,6 +68,9 @@ class Settings:
     CAMPAIGNS_DIR: Path = ROOT / "campaigns"
     #: Seconds between two looks at the campaigns folder for changes (hot reload); 0 loads campaigns once.
     CAMPAIGN_RELOAD_SECONDS: float = 2.0
+    #: Seconds a web process gathers funnel events before sending them to Redis in one round trip; 0 sends
+    #: each response's events when it has been sent.
+    EVENTS_BATCH_SECONDS: float = 0.25
     #: Directory for generated images and posters.
     MEDIA_DIR: Path = Path()
     #: Secret for signing cookies; generated once and kept in instance/secret_key when unset.
@@ -245,6 +248,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         REDIS_URL=env.get("REDIS_URL", "").strip(),
         CAMPAIGNS_DIR=Path(env.get("CAMPAIGNS_DIR") or Settings.CAMPAIGNS_DIR).resolve(),
         CAMPAIGN_RELOAD_SECONDS=_float("CAMPAIGN_RELOAD_SECONDS", env.get("CAMPAIGN_RELOAD_SECONDS", "2") or "2"),
+        EVENTS_BATCH_SECONDS=_float("EVENTS_BATCH_SECONDS", env.get("EVENTS_BATCH_SECONDS", "0.25") or "0.25"),
         MEDIA_DIR=Path(env.get("MEDIA_DIR") or instance / "media").resolve(),
         SECRET_KEY=_checked_key(env["SECRET_KEY"], "the environment") if env.get("SECRET_KEY")
         else _secret_key(instance),

@@ -1,8 +1,12 @@
 """Funnel events (landing view, start, submit, done, share view, referred visit), off the attendee's path.
 
 A request only notes its events in memory. Once its response has been sent (the WSGI ``close()`` of the
-response), they go to a Redis stream in one pipelined round trip, so an attendee never waits for them,
-and an outage of Redis or the database never breaks a page. The stream is copied to the ``events`` table
+response), they are handed to the process's outbox, which sends the events of every request finishing
+within ``EVENTS_BATCH_SECONDS`` (0.25 s) to a Redis stream in one pipelined round trip, from a thread of its
+own: an attendee never waits for them, a busy process pays one round trip per batch instead of one per
+page, and an outage of Redis or the database never breaks a page. ``EVENTS_BATCH_SECONDS=0`` sends each
+response's events when it closes. A process that exits sends what is waiting; one that is killed loses
+at most one batch. The stream is copied to the ``events`` table
 in batches through a consumer group:
 
 - at most every ``FLUSH_INTERVAL`` seconds, by whichever request finishes first (again after its response);
@@ -16,6 +20,7 @@ stored exactly once. ``MAXLEN`` bounds the stream's memory if nothing flushes fo
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import socket
@@ -79,52 +84,84 @@ def record(kind: str, campaign: str, *, participation_id: int | None = None, ref
         if connection is None or database is None:
             return
 
+        delay = float(current_app.config.get("EVENTS_BATCH_SECONDS", 0.0))
+
         @after_this_request
         def _later(response: Response) -> Response:
-            response.call_on_close(lambda: _outbox.send(connection, database, pending))
+            response.call_on_close(lambda: _outbox.send(connection, database, pending, delay))
             return response
 
     pending.append(entry)
 
 
 class _Outbox:
-    """Combine the events of requests that finish at the same moment into one round trip to Redis.
+    """Combine the events of requests that finish close together into one round trip to Redis.
 
-    The first thread to finish pushes; requests that finish while it does leave their events to it
-    and return at once, and it pushes those too before it stops. Alone, a request pushes its own.
+    With a delay, a thread of the process's own sends what has gathered every ``delay`` seconds while
+    events come in, and sleeps otherwise. Without one, the first request thread to finish pushes; requests
+    that finish while it does leave their events to it and return at once, and it pushes those too.
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._waiting: list[tuple[redis.Redis, Database | None, list[dict[str, str]]]] = []
-        self._busy = False
+        self._reset()
 
-    def send(self, connection: redis.Redis, database: Database | None, entries: list[dict[str, str]]) -> None:
-        """Push these entries now, or hand them to the push in progress."""
+    def _reset(self) -> None:
+        """Start empty, with new locks and no thread (also in a forked child, which inherits no thread)."""
+        self._lock = threading.Lock()
+        self._sending = threading.Lock()
+        self._waiting: list[tuple[redis.Redis, Database | None, list[dict[str, str]]]] = []
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def send(self, connection: redis.Redis, database: Database | None, entries: list[dict[str, str]],
+             delay: float = 0.0) -> None:
+        """Push these entries now, hand them to the push in progress, or to the next batch."""
         with self._lock:
             self._waiting.append((connection, database, entries))
-            if self._busy:
+            if delay > 0:
+                if self._thread is None or not self._thread.is_alive():
+                    self._thread = threading.Thread(target=self._run, args=(delay,), name="posterbooth-events",
+                                                    daemon=True)
+                    self._thread.start()
+                self._wake.set()
                 return
-            self._busy = True
-        try:
-            while True:
-                with self._lock:
-                    batch, self._waiting = self._waiting, []
-                    if not batch:
-                        self._busy = False
-                        return
+        self.drain()
+
+    def _run(self, delay: float) -> None:
+        while True:
+            self._wake.wait()
+            time.sleep(delay)  # let the batch gather
+            self._wake.clear()
+            try:
+                self.drain(wait=True)
+            except Exception:  # push() never raises; anything else must not end the thread
+                log.exception("sending funnel events failed")
+
+    def drain(self, wait: bool = False, timeout: float = -1) -> None:
+        """Push every entry waiting now; without ``wait``, leave them to a push already in progress."""
+        if not self._sending.acquire(blocking=wait, timeout=timeout if wait else -1):
+            return  # the thread pushing now takes these too: it stops only when nothing waits
+        while True:
+            with self._lock:
+                batch, self._waiting = self._waiting, []
+                if not batch:
+                    self._sending.release()  # under the lock: an entry added after this finds it free
+                    return
+            try:
                 targets: dict[tuple[int, int], tuple[redis.Redis, Database | None, list[dict[str, str]]]] = {}
                 for target, target_db, items in batch:
                     targets.setdefault((id(target), id(target_db)), (target, target_db, []))[2].extend(items)
                 for target, target_db, items in targets.values():
                     push(target, target_db, items)
-        except BaseException:
-            with self._lock:
-                self._busy = False
-            raise
+            except BaseException:
+                self._sending.release()
+                raise
 
 
 _outbox = _Outbox()
+os.register_at_fork(after_in_child=_outbox._reset)
+# A process that exits (gunicorn's graceful restart, Ctrl-C) sends what is waiting.
+atexit.register(lambda: _outbox.drain(wait=True, timeout=2.0))
 
 
 def emit(connection: redis.Redis, kind: str, campaign: str, *, device_id: str = "",
@@ -259,6 +296,7 @@ def flush_now() -> int:
     connection = current_app.extensions.get("posterbooth.redis")
     if connection is None:
         return 0
+    _outbox.drain(wait=True)  # this process's events still gathering for their batch count too
     return flush(current_app.extensions["posterbooth.db"], connection, budget=10.0)
 
 

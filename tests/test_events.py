@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
 
 import pytest
 import redis
@@ -13,6 +14,12 @@ from posterbooth import events
 from posterbooth.models import Event
 from tests.attendee import SPRING, complete
 from tests.test_referrals import AUTH, run_worker
+
+
+@pytest.fixture(autouse=True)
+def events_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Send each response's events when it closes (EVENTS_BATCH_SECONDS=0): these tests check what then happens."""
+    monkeypatch.setenv("EVENTS_BATCH_SECONDS", "0")
 
 
 @pytest.fixture
@@ -147,3 +154,38 @@ def test_malformed_ref_and_channel_never_reach_the_events(app, redis_conn: redis
     redis_conn.delete(events.FLUSH_DUE_KEY)
     events.flush(app.extensions["posterbooth.db"], redis_conn)
     assert {(r.ref_code, r.channel) for r in _rows(app)} == {("", "")}
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_busy_process_sends_its_events_in_batches(app_env, redis_conn: redis.Redis, monkeypatch):
+    """With EVENTS_BATCH_SECONDS, many pages cost a few round trips to Redis, and nothing is lost."""
+    from posterbooth import create_app
+    from tests.test_referrals import ClosingClient
+
+    monkeypatch.setenv("EVENTS_BATCH_SECONDS", "0.5")
+    application = create_app({"TESTING": True, "ADMIN_PASSWORD": "s3cret-pass"})
+    application.test_client_class = ClosingClient
+    pushes: list[int] = []
+    real_push = events.push
+
+    def counted(connection, database, entries):
+        pushes.append(len(entries))
+        real_push(connection, database, entries)
+
+    monkeypatch.setattr(events, "push", counted)
+    try:
+        clients = [application.test_client() for _ in range(20)]
+        for client in clients:
+            assert client.get("/c/spring-outing?ch=batch").status_code == 200
+        deadline = time.monotonic() + 20
+        while sum(pushes) < 20:
+            assert time.monotonic() < deadline, f"events not sent: {pushes}"
+            time.sleep(0.05)
+        assert len(pushes) <= 10, pushes  # one round trip per half second, not one per page
+        for client in clients[:5]:  # pages of the last moment: a report sends what is still gathering first
+            client.get("/c/spring-outing?again=1&ch=late")
+        report = application.test_client().get("/admin/c/spring-outing/funnel.json", headers=AUTH).get_json()
+        channels = {entry["channel"]: entry["visitors"] for entry in report["channels"]}
+        assert channels == {"batch": 20, "late": 5}
+    finally:
+        application.extensions["posterbooth.db"].dispose()
