@@ -220,6 +220,9 @@ def app_env(
         "SECRET_KEY": "test-secret-0123456789abcdef0123456789",
         "PUBLIC_BASE_URL": "https://event.example.com",
         "IMAGE_PROVIDER": "offline",
+        # Each response's events leave when it closes: a test's app is gone before a later batch would be sent
+        # (tests/test_events.py checks the batches).
+        "EVENTS_BATCH_SECONDS": "0",
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)

@@ -16,12 +16,6 @@ from tests.attendee import SPRING, complete
 from tests.test_referrals import AUTH, run_worker
 
 
-@pytest.fixture(autouse=True)
-def events_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Send each response's events when it closes (EVENTS_BATCH_SECONDS=0): these tests check what then happens."""
-    monkeypatch.setenv("EVENTS_BATCH_SECONDS", "0")
-
-
 @pytest.fixture
 def admin_app(app_env):
     """Return the app with an operator password, and test clients that close their responses."""

