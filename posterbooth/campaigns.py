@@ -309,9 +309,9 @@ def load_campaign(folder: Path, raw: bytes | None = None, version: str = "") -> 
             path, "slug", f"{campaign.slug!r} must equal the folder name {folder.name!r}", _line_of(node, ("slug",))
         )
     _check_assets(campaign, folder, path, node)
+    _check_glam(campaign, folder, path, node)
     _check_provider_settings(campaign, path, node)
     _check_finishing(campaign, path, node)
-    _check_glam(campaign, folder, path, node)
     _check_templates(campaign, path, node)
     loaded = LoadedCampaign(definition=campaign, folder=folder, version=version,
                             source=raw.decode("utf-8"))
