@@ -394,7 +394,6 @@ ACTIONS["SubmitGlamPicJob"] = ActionSpec(
     prompt_required=False,
     negative_prompt=False,
     resolution_field=None,
-    poll_after=5.0,
 )
 
 
