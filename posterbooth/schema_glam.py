@@ -78,8 +78,9 @@ def glam_problem(spec: GlamSpec | None, kind: str, outcomes: list[str],
             return (*loc, "outcome"), f"{template.outcome!r} is not an outcome id ({', '.join(outcomes)})"
         if template.style is not None and template.style not in styles:
             return (*loc, "style"), f"{template.style!r} is not a style id ({', '.join(styles) or 'no styles'})"
+    choices: list[str | None] = [*styles] or [None]
     for outcome in outcomes:
-        for style in styles or [None]:
+        for style in choices:
             if spec.template_for(outcome, style) is None:
                 which = f"outcome {outcome!r}" + (f" with style {style!r}" if style else "")
                 return ("generation", "glam", "templates"), f"no template for {which} (add one, or one without outcome)"

@@ -40,7 +40,8 @@ def _gradient(w: int, h: int, top: tuple[int, ...], bottom: tuple[int, ...]) -> 
 
 
 @functools.lru_cache(maxsize=8)
-def cover_template(theme: str = "fashion", size: tuple[int, int] = (720, 960), masthead: str = "STARTIDE") -> Image.Image:
+def cover_template(theme: str = "fashion", size: tuple[int, int] = (720, 960),
+                   masthead: str = "STARTIDE") -> Image.Image:
     """Draw a magazine cover template: backdrop, masthead, a model with hair, outfit and a plain face oval."""
     top, bottom, outfit, hair, accent, ink = THEMES[theme]
     w, h = size

@@ -56,7 +56,8 @@ def hosted(fake: FakeTencentCloud, data: bytes) -> str:
     return fake.result_url(fake._store(data))
 
 
-def glam_request(fake: FakeTencentCloud, *, settings: dict | None = None, box=BOX, photo_url: str = "") -> GenerationRequest:
+def glam_request(fake: FakeTencentCloud, *, settings: dict | None = None, box=BOX,
+                 photo_url: str = "") -> GenerationRequest:
     template = template_bytes("travel")
     photo = jpeg(synthetic_portrait(seed=1))
     return GenerationRequest(
@@ -178,9 +179,10 @@ def test_a_template_the_service_cannot_use_fails_the_job(fake, provider) -> None
     small = hosted(fake, jpeg(cover_template("arts", (300, 400))))
     photo = hosted(fake, jpeg(synthetic_portrait(seed=2)))
     outside = {"X": 600, "Y": 10, "Width": 200, "Height": 200}
-    for template, rect, code in ((small, None, "InvalidParameterValue.ImageSizeError"),
-                                 (hosted(fake, template_bytes("arts")), outside, "InvalidParameterValue.FaceRectInvalid"),
-                                 (f"{fake.url}/results/none.png", None, "FailedOperation.DownloadError")):
+    cases = ((small, None, "InvalidParameterValue.ImageSizeError"),
+             (hosted(fake, template_bytes("arts")), outside, "InvalidParameterValue.FaceRectInvalid"),
+             (f"{fake.url}/results/none.png", None, "FailedOperation.DownloadError"))
+    for template, rect, code in cases:
         face = {"ImageUrls": [photo], **({"TemplateFaceRect": rect} if rect else {})}
         job_id = client.call(SUBMIT, {"TemplateUrl": template, "FaceInfos": [face]})["JobId"]
         fake.advance(60)
@@ -236,7 +238,8 @@ def test_the_demo_loads_and_each_outcome_has_its_template(tmp_path) -> None:
 
 @pytest.mark.parametrize(("old", "new", "field", "words"), [
     ("file: templates/travel.jpg", "file: templates/nowhere.jpg", "generation.glam.templates[1].file", "not found"),
-    ("file: templates/travel.jpg", "file: ../../etc/passwd", "generation.glam.templates[1].file", "inside the campaign"),
+    ("file: templates/travel.jpg", "file: ../../etc/passwd", "generation.glam.templates[1].file",
+     "inside the campaign"),
     ("file: templates/arts.jpg", "file: logo.png", "generation.glam.templates[2].file", "each side must be over 300"),
     ("file: templates/arts.jpg", "file: small.jpg", "generation.glam.templates[2].file", "400×300"),
     ("file: templates/arts.jpg", "file: cover.gif", "generation.glam.templates[2].file", "use JPEG, PNG or WebP"),

@@ -363,7 +363,7 @@ def test_each_kind_defaults_to_its_action() -> None:
     expected = {
         "text_to_image": "SubmitHunyuanImageJob", "image_to_image": "SubmitHunyuanImageJob",
         "avatar": "GenerateAvatar", "meme": "SubmitMemeJob", "sketch_to_image": "SketchToImage",
-        "product_background": "ReplaceBackground", "try_on": "ChangeClothes",
+        "product_background": "ReplaceBackground", "try_on": "ChangeClothes", "glam": "SubmitGlamPicJob",
     }
     assert expected == KIND_ACTIONS
     for kind, action in expected.items():

@@ -15,12 +15,12 @@ from PIL import Image
 from posterbooth.aigc import AigcRecord
 from posterbooth.answers import visible_questions
 from posterbooth.campaigns import LoadedCampaign
+from posterbooth.glam import choose_template
 from posterbooth.poster import DrawnText, PosterAssets, encode_jpeg, render_poster
 from posterbooth.prompt import compose_prompt, render_or, template_context
 from posterbooth.proof.checks import TextCheck, check_text, decode_qr
 from posterbooth.proof.reach import Reachability, analyse
 from posterbooth.providers.base import GeneratedImage, GenerationRequest, Pending, Provider, ProviderError
-from posterbooth.glam import choose_template
 from posterbooth.schema import KIND_ROLES, PHOTO_ANSWER, Campaign, Outcome, Question, Style
 from posterbooth.urls import campaign_url
 

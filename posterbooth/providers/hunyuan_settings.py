@@ -79,7 +79,8 @@ class HunyuanSettings(BaseModel):
         None,
         description="Style code of the action (SubmitHunyuanImageJob: e.g. shuimo, dongman, youhua; "
         "TextToImageLite: e.g. 104 watercolour, 201 anime, 000 none; TextToImageRapid: 1-30 or the style's "
-        "name, e.g. 4 or 水彩; SubmitGlamPicJob: real, balanced, textured or beautiful). Unset: derived from the campaign style when it has an equivalent, else the "
+        "name, e.g. 4 or 水彩; SubmitGlamPicJob: real, balanced, textured or beautiful). Unset: derived from "
+        "the campaign style when it has an equivalent, else the "
         "service default.",
     )
     resolution: str | None = Field(

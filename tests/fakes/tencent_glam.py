@@ -118,7 +118,8 @@ class GlamChecks:
             self.inputs.setdefault("SubmitGlamPicJob", []).extend(found)
         width, height = size
         if min(width, height) <= 300:
-            return ("InvalidParameterValue.ImageSizeError", f"template is {width}x{height}: sides must be over 300"), size
+            problem = f"template is {width}x{height}: sides must be over 300"
+            return ("InvalidParameterValue.ImageSizeError", problem), size
         for rect in rects:
             if rect["X"] + rect["Width"] > width or rect["Y"] + rect["Height"] > height:
                 return ("InvalidParameterValue.FaceRectInvalid", "TemplateFaceRect is outside the template"), size

@@ -73,7 +73,7 @@ def _warp(photo: np.ndarray, source: FaceBox, target: FaceBox, size: tuple[int, 
     sy = target.height / max(1, source.height)
     sy = float(np.clip(sy, sx * 0.85, sx * 1.18))  # never squash or stretch a face much
     (scx, scy), (tcx, tcy) = source.centre, target.centre
-    matrix = np.float32([[sx, 0, tcx - sx * scx], [0, sy, tcy - sy * scy]])
+    matrix = np.array([[sx, 0, tcx - sx * scx], [0, sy, tcy - sy * scy]], np.float32)
     return cv2.warpAffine(photo, matrix, size, flags=cv2.INTER_CUBIC if sx > 1 else cv2.INTER_AREA,
                           borderMode=cv2.BORDER_REFLECT)
 
