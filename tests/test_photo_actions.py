@@ -135,7 +135,7 @@ def test_every_photo_kind_has_an_action_that_makes_it() -> None:
     # Written out: the offline renderer and the web both read these names, so a change must be deliberate.
     assert KIND_INPUTS == {
         "image_to_image": ("photo",), "avatar": ("photo",), "meme": ("photo",), "sketch_to_image": ("sketch",),
-        "product_background": ("product",), "try_on": ("model", "garment"),
+        "product_background": ("product",), "try_on": ("model", "garment"), "glam": ("photo",),
     }
     for kind, action in KIND_ACTIONS.items():
         spec = ACTIONS[action]
