@@ -236,6 +236,22 @@ def test_the_demo_loads_and_each_outcome_has_its_template(tmp_path) -> None:
     assert chosen is not None and chosen.path.name == "arts.jpg" and chosen.face_box == BOX
 
 
+def test_the_most_specific_template_wins() -> None:
+    from posterbooth.schema_glam import GlamSpec
+
+    spec = GlamSpec.model_validate({"templates": [
+        {"file": "any.jpg"}, {"file": "gold.jpg", "outcome": "gold"}, {"file": "retro.jpg", "style": "retro"},
+        {"file": "gold-retro.jpg", "outcome": "gold", "style": "retro"}, {"file": "second.jpg", "style": "retro"},
+    ]})
+    chosen = {(o, s): spec.template_for(o, s).file for o in ("gold", "blue") for s in ("retro", "neon", None)}
+    assert chosen == {("gold", "retro"): "gold-retro.jpg", ("gold", "neon"): "gold.jpg", ("gold", None): "gold.jpg",
+                      ("blue", "retro"): "retro.jpg", ("blue", "neon"): "any.jpg", ("blue", None): "any.jpg"}
+    # A style's template is more specific than an outcome's (documented order).
+    both = GlamSpec.model_validate({"templates": [{"file": "gold.jpg", "outcome": "gold"},
+                                                  {"file": "retro.jpg", "style": "retro"}]})
+    assert both.template_for("gold", "retro").file == "retro.jpg" and both.template_for("blue", "neon") is None
+
+
 @pytest.mark.parametrize(("old", "new", "field", "words"), [
     ("file: templates/travel.jpg", "file: templates/nowhere.jpg", "generation.glam.templates[1].file", "not found"),
     ("file: templates/travel.jpg", "file: ../../etc/passwd", "generation.glam.templates[1].file",
@@ -295,9 +311,21 @@ def test_offline_places_the_face_in_the_box_and_leaves_the_rest_of_the_template(
     outside = np.ones_like(diff, bool)
     outside[y - h // 4:y + h + h // 4, x - w // 4:x + w + w // 4] = False
     assert diff[outside].mean() < 3  # the rest is the template (JPEG noise only)
-    # Colour-matched: the face's skin moved towards the template's skin.
-    centre = out[y + h // 2 - 10:y + h // 2 + 10, x + w // 2 + 25:x + w // 2 + 35].reshape(-1, 3).mean(0)
-    assert np.abs(centre - template[y + h // 2, x + w // 2]).sum() < 60
+
+
+def test_offline_moves_the_face_colours_towards_the_template_face() -> None:
+    template = np.asarray(cover_template("fashion")).astype(np.float32)
+    x, y, w, h = BOX
+    skin = template[y + h // 2 - 5:y + h // 2 + 5, x + w // 2 - 5:x + w // 2 + 5].reshape(-1, 3).mean(0)
+    dark, blue = (120, 84, 70), (40, 60, 120)  # a darker-skinned attendee photographed under a cool light
+    photo = jpeg(synthetic_portrait(seed=5, skin=dark, backdrop=(blue, blue)))
+    result = OfflineProvider().start(GenerationRequest(prompt="", kind="glam", face_box=BOX,
+                                                       inputs={"photo": photo, "template": template_bytes("fashion")}))
+    with Image.open(io.BytesIO(result.data)) as image:
+        out = np.asarray(image.convert("RGB")).astype(np.float32)
+    cheek = out[y + h // 2:y + h // 2 + 12, x + w // 2 + 28:x + w // 2 + 40].reshape(-1, 3).mean(0)
+    # Three quarters of the way from the photo's colours to the template face's (a 100% match would be ~0).
+    assert np.abs(cheek - skin).sum() < 0.45 * np.abs(np.asarray(dark) - skin).sum()
 
 
 def test_offline_without_a_face_box_finds_the_template_face() -> None:
