@@ -313,19 +313,35 @@ def test_offline_places_the_face_in_the_box_and_leaves_the_rest_of_the_template(
     assert diff[outside].mean() < 3  # the rest is the template (JPEG noise only)
 
 
-def test_offline_moves_the_face_colours_towards_the_template_face() -> None:
-    template = np.asarray(cover_template("fashion")).astype(np.float32)
-    x, y, w, h = BOX
-    skin = template[y + h // 2 - 5:y + h // 2 + 5, x + w // 2 - 5:x + w // 2 + 5].reshape(-1, 3).mean(0)
-    dark, blue = (120, 84, 70), (40, 60, 120)  # a darker-skinned attendee photographed under a cool light
-    photo = jpeg(synthetic_portrait(seed=5, skin=dark, backdrop=(blue, blue)))
+def _lab(rgb) -> np.ndarray:
+    import cv2
+
+    return cv2.cvtColor(np.asarray([[rgb]], np.uint8), cv2.COLOR_RGB2LAB)[0, 0].astype(np.float32)
+
+
+def _glam_cheek(skin: tuple[int, int, int], backdrop: tuple[int, int, int]) -> np.ndarray:
+    """Return the Lab colour of the placed face's cheek, from a photo with this skin colour."""
+    photo = jpeg(synthetic_portrait(seed=5, skin=skin, backdrop=(backdrop, backdrop)))
     result = OfflineProvider().start(GenerationRequest(prompt="", kind="glam", face_box=BOX,
                                                        inputs={"photo": photo, "template": template_bytes("fashion")}))
     with Image.open(io.BytesIO(result.data)) as image:
-        out = np.asarray(image.convert("RGB")).astype(np.float32)
+        out = np.asarray(image.convert("RGB"))
+    x, y, w, h = BOX
     cheek = out[y + h // 2:y + h // 2 + 12, x + w // 2 + 28:x + w // 2 + 40].reshape(-1, 3).mean(0)
-    # Three quarters of the way from the photo's colours to the template face's (a 100% match would be ~0).
-    assert np.abs(cheek - skin).sum() < 0.45 * np.abs(np.asarray(dark) - skin).sum()
+    return _lab(cheek.round().astype(np.uint8))
+
+
+def test_offline_takes_the_template_light_but_keeps_the_skin_tone() -> None:
+    x, y, w, h = BOX
+    template = _lab(np.asarray(cover_template("fashion"))[y + h // 2, x + w // 2])
+    # A face photographed under a cool, bluish light: its colour cast moves most of the way to the template's.
+    cast = (176, 160, 196)
+    chroma = _glam_cheek(cast, (40, 60, 120))[1:]
+    assert np.abs(chroma - template[1:]).sum() < 0.4 * np.abs(_lab(cast)[1:] - template[1:]).sum()
+    # A darker-skinned attendee stays darker than the template face: lightness moves only a third of the way.
+    dark = (120, 84, 70)
+    lightness = _glam_cheek(dark, (120, 170, 210))[0]
+    assert abs(lightness - _lab(dark)[0]) < abs(lightness - template[0])
 
 
 def test_offline_without_a_face_box_finds_the_template_face() -> None:

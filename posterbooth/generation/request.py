@@ -54,12 +54,13 @@ def photo_inputs(settings: Settings, media: MediaStore, participation: Participa
     raise MissingPhoto when one was deleted."""
     base_url = settings.INPUT_URL_BASE or settings.PUBLIC_BASE_URL
     found = provider_inputs(media, participation, secret=settings.SECRET_KEY, base_url=base_url)
-    chosen = choose_template(loaded.definition, loaded.folder, participation.outcome,
-                             participation.style) if loaded is not None else None
+    if loaded is None:
+        return found
+    chosen = choose_template(loaded.definition, loaded.folder, participation.outcome, participation.style)
     if chosen is None:
         return found
     data = chosen.data
     urls = dict(found.urls)
     if base_url.startswith(("http://", "https://")):  # a campaign asset: its public URL, no signature needed
-        urls["template"] = template_url(base_url, loaded.slug if loaded else "", chosen.template.file, data)
+        urls["template"] = template_url(base_url, loaded.slug, chosen.template.file, data)
     return ProviderInputs({**found.data, "template": data}, urls)

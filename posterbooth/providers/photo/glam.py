@@ -3,7 +3,8 @@
 An honest rehearsal of Tencent's SubmitGlamPicJob, with no model: the face found in the photo (a skin-colour
 region, else where a selfie has it) is mapped onto the template's face box (given by the campaign, else the face
 found in the template, else its upper middle), cut out with a soft ellipse, and its colours moved towards the
-template face's (mean and standard deviation per Lab channel), so it sits in the template's light.
+template face's (mean and standard deviation per Lab channel), so it sits in the template's light: the
+colour cast mostly, the lightness less, so skin tones are kept.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import numpy as np
 from .face import FaceBox, find_face, skin_mask
 from .pixels import feather, limit_side
 
-#: How far the face's colours move towards the template face's (0: the photo's own, 1: the template's).
-COLOUR_MATCH = 0.75
+#: How far the face's colours move towards the template face's, per Lab channel (0: the photo's own, 1: the
+#: template's): the colour cast (a, b) mostly, so the face takes the template's light; the lightness (L) less,
+#: so a darker-skinned attendee is not lightened to the template's skin.
+COLOUR_MATCH = (0.35, 0.8, 0.8)
 #: The cut-out ellipse's half-axes, relative to the face box (brow to chin, cheek to cheek).
 ELLIPSE_SCALE = (0.5, 0.52)
 #: Largest side of the result (the template is kept at its own size up to this).
@@ -86,7 +89,8 @@ def _stats(lab: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return mean, np.sqrt(np.maximum(var, 1e-6))
 
 
-def match_colours(face: np.ndarray, template: np.ndarray, mask: np.ndarray, amount: float = COLOUR_MATCH) -> np.ndarray:
+def match_colours(face: np.ndarray, template: np.ndarray, mask: np.ndarray,
+                  amount: tuple[float, float, float] = COLOUR_MATCH) -> np.ndarray:
     """Return ``face`` (RGB uint8) with its colours inside ``mask`` moved towards the template's there (Lab)."""
     src = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
     dst = cv2.cvtColor(template, cv2.COLOR_RGB2LAB).astype(np.float32)
@@ -95,8 +99,9 @@ def match_colours(face: np.ndarray, template: np.ndarray, mask: np.ndarray, amou
     mean_t, std_t = _stats(dst, core)
     # A drawn template face is flat: never flatten the attendee's features by more than 40%, nor boost them.
     ratio = np.clip(std_t / std_s, 0.6, 1.25)
-    scale = 1 + amount * (ratio - 1)
-    mean = mean_s + amount * (mean_t - mean_s)
+    share = np.asarray(amount, np.float32)
+    scale = 1 + share * (ratio - 1)
+    mean = mean_s + share * (mean_t - mean_s)
     out = (src - mean_s) * scale + mean
     return cv2.cvtColor(np.clip(out, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
 
