@@ -81,12 +81,10 @@ def _warp(photo: np.ndarray, source: FaceBox, target: FaceBox, size: tuple[int, 
                           borderMode=cv2.BORDER_REFLECT)
 
 
-def _stats(lab: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return the weighted mean and standard deviation per channel."""
-    total = max(float(weight.sum()), 1e-6)
-    mean = (lab * weight[..., None]).reshape(-1, 3).sum(0) / total
-    var = (((lab - mean) ** 2) * weight[..., None]).reshape(-1, 3).sum(0) / total
-    return mean, np.sqrt(np.maximum(var, 1e-6))
+def _stats(lab: np.ndarray, inside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the mean and standard deviation per channel of the pixels inside a boolean mask."""
+    picked = lab[inside] if inside.any() else lab.reshape(-1, 3)
+    return picked.mean(0), np.maximum(picked.std(0), 1e-3)
 
 
 def match_colours(face: np.ndarray, template: np.ndarray, mask: np.ndarray,
@@ -94,7 +92,7 @@ def match_colours(face: np.ndarray, template: np.ndarray, mask: np.ndarray,
     """Return ``face`` (RGB uint8) with its colours inside ``mask`` moved towards the template's there (Lab)."""
     src = cv2.cvtColor(face, cv2.COLOR_RGB2LAB).astype(np.float32)
     dst = cv2.cvtColor(template, cv2.COLOR_RGB2LAB).astype(np.float32)
-    core = (mask > 0.5).astype(np.float32)
+    core = mask > 0.5
     mean_s, std_s = _stats(src, core)
     mean_t, std_t = _stats(dst, core)
     # A drawn template face is flat: never flatten the attendee's features by more than 40%, nor boost them.
@@ -122,7 +120,14 @@ def glam_swap(photo: np.ndarray, template: np.ndarray, face_box: tuple[int, int,
     source = find_face(photo)
     warped = _warp(photo, source, target, (width, height))
     mask = _face_shape(warped, _ellipse((height, width), target))
-    matched = match_colours(warped, template, mask)
-    alpha = mask[..., None]
-    out = template.astype(np.float32) * (1 - alpha) + matched.astype(np.float32) * alpha
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    ys, xs = np.nonzero(mask > 0.002)
+    if not len(ys):
+        return template.copy()
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1  # only the face's box is worked on
+    part = template[y0:y1, x0:x1]
+    matched = match_colours(warped[y0:y1, x0:x1], part, mask[y0:y1, x0:x1])
+    alpha = mask[y0:y1, x0:x1, None]
+    out = template.copy()
+    blended = part.astype(np.float32) * (1 - alpha) + matched.astype(np.float32) * alpha
+    out[y0:y1, x0:x1] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+    return out
