@@ -14,6 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from posterbooth.fonts import warn_undrawable_text
+from posterbooth.glam import template_problem
 from posterbooth.prompt import TemplateProblem, compile_template, render, template_context
 from posterbooth.providers import PROVIDER_NAMES, settings_model
 from posterbooth.providers.finishing import OUTPAINT_RATIOS, nearest_ratio, ratio_value
@@ -204,6 +205,14 @@ def _check_finishing(campaign: Campaign, path: Path, node: yaml.Node | None) -> 
             _line_of(node, loc))
 
 
+def _check_glam(campaign: Campaign, folder: Path, path: Path, node: yaml.Node | None) -> None:
+    """Check an AI 美照 campaign's template photos (generation.glam): fields, files, sizes, face boxes."""
+    found = template_problem(campaign, folder)
+    if found is not None:
+        loc, message = found
+        raise CampaignError(path, _path_text(loc), message, _line_of(node, loc))
+
+
 def _check_templates(campaign: Campaign, path: Path, node: yaml.Node | None) -> None:
     sources: list[tuple[tuple[Any, ...], str]] = [
         (("prompt", "template"), campaign.prompt.template),
@@ -300,6 +309,7 @@ def load_campaign(folder: Path, raw: bytes | None = None, version: str = "") -> 
             path, "slug", f"{campaign.slug!r} must equal the folder name {folder.name!r}", _line_of(node, ("slug",))
         )
     _check_assets(campaign, folder, path, node)
+    _check_glam(campaign, folder, path, node)
     _check_provider_settings(campaign, path, node)
     _check_finishing(campaign, path, node)
     _check_templates(campaign, path, node)

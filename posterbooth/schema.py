@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from posterbooth.layout import ENGLISH_AI_LABEL, PosterLayout
+from posterbooth.schema_glam import GlamSpec
 from posterbooth.schema_limits import DEFAULT_TIMEZONE, Budget, Limits, check_timezone
 
 SLUG_RE = r"^[a-z0-9][a-z0-9-]{1,62}$"
@@ -20,9 +21,11 @@ Identifier = Annotated[str, Field(pattern=ID_RE)]
 #: What the image provider makes; every kind but text_to_image starts from the attendee's photo(s).
 GENERATION_KINDS = (
     "text_to_image", "image_to_image", "avatar", "meme", "sketch_to_image", "product_background", "try_on",
+    "glam",
 )
 GenerationKind = Literal[
     "text_to_image", "image_to_image", "avatar", "meme", "sketch_to_image", "product_background", "try_on",
+    "glam",
 ]
 #: The named photo inputs each kind needs, one photo question each (the same names as the providers use).
 KIND_ROLES: dict[str, tuple[str, ...]] = {
@@ -33,10 +36,11 @@ KIND_ROLES: dict[str, tuple[str, ...]] = {
     "sketch_to_image": ("sketch",),
     "product_background": ("product",),
     "try_on": ("model", "garment"),
+    "glam": ("photo",),  # AI 美照: the attendee's face on the campaign's template photo (generation.glam)
 }
 #: Kinds whose picture shows what the attendee's photo shows (a restyled photo, an avatar, a sticker, a try-on):
 #: the picture, poster, share card and thumbnail are deleted with the photo.
-LIKENESS_KINDS = frozenset({"image_to_image", "avatar", "meme", "try_on"})
+LIKENESS_KINDS = frozenset({"image_to_image", "avatar", "meme", "try_on", "glam"})
 PhotoRole = Literal["photo", "sketch", "product", "model", "garment"]
 #: The answer stored for a photo question; the photo itself is kept apart (see posterbooth.photos).
 PHOTO_ANSWER = "photo"
@@ -226,12 +230,14 @@ class Generation(Model):
         "text_to_image",
         description="What is generated: text_to_image (from the prompt), or from the attendee's photo "
         "questions: image_to_image, avatar, meme (an animated GIF), sketch_to_image, product_background, "
-        "try_on (a model photo and a garment photo).",
+        "try_on (a model photo and a garment photo), glam (the face on a template photo, AI 美照).",
     )
     width: int = Field(1024, ge=256, le=2048, description="Width of the generated image, in pixels.")
     height: int = Field(1024, ge=256, le=2048, description="Height of the generated image, in pixels.")
     refine: bool = Field(False, description="Sharpen the generated picture to a 2048 px long side before the "
                          "poster is composed (Hunyuan RefineImage; offline: an upscale filter).")
+    glam: GlamSpec | None = Field(None, description="kind glam (AI 美照): the template photos, per outcome or style, "
+                                  "with their face boxes.")
     offline: dict[str, Any] = Field(default_factory=dict, description="Settings for the offline renderer.")
     hunyuan: dict[str, Any] = Field(default_factory=dict, description="Settings for Tencent Hunyuan.")
     openai: dict[str, Any] = Field(default_factory=dict, description="Settings for OpenAI-compatible APIs.")
@@ -374,7 +380,7 @@ class Campaign(Model):
             if photos:
                 raise ValueError(
                     f"question {photos[0].id!r} asks for a photo, but generation.kind is {kind}: choose a kind "
-                    "that uses it (image_to_image, avatar, meme, sketch_to_image, product_background, try_on)"
+                    "that uses it (image_to_image, avatar, meme, sketch_to_image, product_background, try_on, glam)"
                 )
             return
         if kind == "try_on" and self.generation.provider == "offline":

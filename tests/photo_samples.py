@@ -211,13 +211,18 @@ def inputs_for(kind: str, variant: int) -> dict[str, Image.Image]:
         return {"product": synthetic_product(3, body=(40, 120, 90), label=(240, 200, 80), offset=0.1)}
     if kind == "try_on":
         return {"model": synthetic_portrait(**PORTRAIT_A), "garment": synthetic_product()}
+    if kind == "glam":  # the attendee's photo and the campaign's template (720×960)
+        from tests.glam_samples import cover_template
+
+        return {"photo": synthetic_portrait(**(PORTRAIT_A if variant == 0 else PORTRAIT_B)),
+                "template": cover_template("fashion")}
     return {"photo": synthetic_portrait(**(PORTRAIT_A if variant == 0 else PORTRAIT_B))}
 
 
 PROMPTS = {"image_to_image": "水彩 春天", "avatar": "", "meme": "今天也要加油！", "sketch_to_image": "春天的小房子",
-           "product_background": ""}
+           "product_background": "", "glam": ""}
 STYLES = {"image_to_image": "104", "avatar": "cartoon", "meme": "bounce", "sketch_to_image": "",
-          "product_background": ""}
+          "product_background": "", "glam": ""}
 
 
 def render(kind: str, variant: int = 0, seed: int = 7, prompt: str | None = None,

@@ -55,10 +55,18 @@ def test_kind_output_is_valid_deterministic_and_follows_the_input(kind: str) -> 
         assert image.size == (768, 1024)  # the portrait's aspect, fitted into the requested box
     if kind == "sketch_to_image":
         assert image.size == (1024, 768)
+    if kind == "glam":
+        assert image.size == (720, 960)  # the template's size, as Tencent answers
     assert render(kind) == (data, content_type), "same inputs must give the same bytes"
     other, _ = rendered(kind, variant=1)
     assert other != data
-    difference = np.abs(pixels(other) - pixels(data)).mean()
+    changed = np.abs(pixels(other) - pixels(data))
+    if kind == "glam":  # only the face changes: the template's face box
+        from tests.glam_samples import face_box
+
+        x, y, w, h = face_box((720, 960))
+        changed = changed[y:y + h, x:x + w]
+    difference = changed.mean()
     assert difference > 8.0, f"{kind}: output barely changes with a different input ({difference:.1f})"
 
 
@@ -113,11 +121,12 @@ def test_odd_inputs_still_give_a_picture(kind: str) -> None:
         Image.new("RGB", (300, 300), (255, 255, 255)),
         Image.new("RGBA", (300, 300), (255, 0, 0, 0)),
     ]
+    template = {"template": inputs_for("glam", 0)["template"]} if kind == "glam" else {}
     for image in odd:
-        data, content_type = render_offline(kind, {KIND_INPUTS[kind][0]: image}, "测试", "", 1, (512, 512))
+        data, content_type = render_offline(kind, {KIND_INPUTS[kind][0]: image, **template}, "测试", "", 1, (512, 512))
         out = decode(data)
         assert out.format == content_type.split("/")[1].upper()
-        assert max(out.size) <= 512
+        assert out.size == (720, 960) if kind == "glam" else max(out.size) <= 512
 
 
 # -- filters and styles -----------------------------------------------------------------------------------------

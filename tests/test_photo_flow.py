@@ -270,11 +270,12 @@ def test_a_photo_the_service_refuses_can_be_replaced(campaigns_dir, work, monkey
         work()
     try:
         p = participation(app, result.rsplit("/", 1)[-1])
-        assert (p.provider, p.status, p.error_code) == ("hunyuan", "rejected", "photo_rejected")
+        # A face problem asks for a clearer photo of just the attendee (other refusals: "photo_rejected").
+        assert (p.provider, p.status, p.error_code) == ("hunyuan", "rejected", "photo_face")
         [call] = fake.calls_of("GenerateAvatar")
         assert call.params["Style"] == "comic" and call.params["Filter"] == 1 and call.params["LogoAdd"] == 0
         page = client.get(result).get_data(as_text=True)
-        assert "无法使用这张照片" in page and "立即删除我的照片" in page
+        assert "请重新拍一张只有你自己的清晰照片" in page and "立即删除我的照片" in page
         edit = client.post(f"/r/{p.public_id}/answers", data={"csrf_token": form_fields(page)["csrf_token"]})
         assert edit.headers["Location"].endswith("/c/anime-self/q/selfie")
         # The answers are back, but the photo must be picked again: the next step sends the attendee to it.

@@ -58,7 +58,14 @@ from posterbooth.generation.slots import LEASE_TTL, SlotHandoff
 from posterbooth.models import Charge, Participation, utcnow
 from posterbooth.photos import MissingPhoto, forget_photos
 from posterbooth.providers import request_rate
-from posterbooth.providers.base import GeneratedImage, Pending, ProviderError, RemoteJobFailed, on_result_ready
+from posterbooth.providers.base import (
+    GeneratedImage,
+    Pending,
+    ProviderError,
+    RemoteJobFailed,
+    face_problem,
+    on_result_ready,
+)
 
 log = logging.getLogger(__name__)
 
@@ -207,7 +214,8 @@ class Step:
         assert self.loaded is not None
         if p.inputs or p.inputs_deleted_at:
             try:
-                self.request = build_request(self.loaded, p, photo_inputs(self.ctx.settings, self.ctx.media, p))
+                self.request = build_request(self.loaded, p,
+                                             photo_inputs(self.ctx.settings, self.ctx.media, p, self.loaded))
             except MissingPhoto as exc:
                 return self._failed("photo_missing", str(exc))
         gate = self._gate()
@@ -386,6 +394,8 @@ class Step:
             # A refused photo is the attendee's to change, like refused answers.
             assert self.request is not None
             reason = "photo_rejected" if self.request.kind != "text_to_image" else "moderation"
+            if reason == "photo_rejected" and face_problem(exc):
+                reason = "photo_face"  # no face, several faces, an unclear face: a clearer photo of just them
             return Finished("rejected", {"error_code": reason, "error_detail": f"{exc.code}: {exc.message}",
                                          "provider_job_id": ""})
         log.error("participation %s: the provider refused the request (campaign %s, provider %s): %s: %s",

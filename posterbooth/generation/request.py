@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from posterbooth.campaigns import LoadedCampaign
 from posterbooth.config import Settings
+from posterbooth.glam import choose_template, template_url
 from posterbooth.models import Participation
 from posterbooth.photos import ProviderInputs, provider_inputs
 from posterbooth.providers.base import GenerationRequest
@@ -37,10 +38,29 @@ def build_request(loaded: LoadedCampaign, participation: Participation,
         inputs=photos.data if photos else {},
         input_urls=photos.urls if photos else {},
         reference=str(participation.id),
+        face_box=_face_box(loaded, participation),
     )
 
 
-def photo_inputs(settings: Settings, media: MediaStore, participation: Participation) -> ProviderInputs:
-    """Return a participation's photos for the provider; raise MissingPhoto when one was deleted."""
-    return provider_inputs(media, participation, secret=settings.SECRET_KEY,
-                           base_url=settings.INPUT_URL_BASE or settings.PUBLIC_BASE_URL)
+def _face_box(loaded: LoadedCampaign, participation: Participation) -> tuple[int, int, int, int] | None:
+    """Return the glam template's face box for a participation (None: not glam, or no box given)."""
+    chosen = choose_template(loaded.definition, loaded.folder, participation.outcome, participation.style)
+    return chosen.face_box if chosen is not None else None
+
+
+def photo_inputs(settings: Settings, media: MediaStore, participation: Participation,
+                 loaded: LoadedCampaign | None = None) -> ProviderInputs:
+    """Return a participation's photos for the provider (and a glam campaign's template, as ``template``);
+    raise MissingPhoto when one was deleted."""
+    base_url = settings.INPUT_URL_BASE or settings.PUBLIC_BASE_URL
+    found = provider_inputs(media, participation, secret=settings.SECRET_KEY, base_url=base_url)
+    if loaded is None:
+        return found
+    chosen = choose_template(loaded.definition, loaded.folder, participation.outcome, participation.style)
+    if chosen is None:
+        return found
+    data = chosen.data
+    urls = dict(found.urls)
+    if base_url.startswith(("http://", "https://")):  # a campaign asset: its public URL, no signature needed
+        urls["template"] = template_url(base_url, loaded.slug, chosen.template.file, data)
+    return ProviderInputs({**found.data, "template": data}, urls)

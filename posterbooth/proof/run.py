@@ -15,6 +15,7 @@ from PIL import Image
 from posterbooth.aigc import AigcRecord
 from posterbooth.answers import visible_questions
 from posterbooth.campaigns import LoadedCampaign
+from posterbooth.glam import choose_template
 from posterbooth.poster import DrawnText, PosterAssets, encode_jpeg, render_poster
 from posterbooth.prompt import compose_prompt, render_or, template_context
 from posterbooth.proof.checks import TextCheck, check_text, decode_qr
@@ -151,12 +152,16 @@ def _request(loaded: LoadedCampaign, provider: Provider, answers: dict[str, Any]
     if style is not None:
         settings.update(style.settings.get(provider.name, {}))
     seed = zlib.crc32(f"{campaign.slug}|{outcome.id}|{style.id if style else ''}".encode()) & 0x7FFFFFFF
+    inputs = {role: sample_photo(role) for role in KIND_ROLES[campaign.generation.kind]}
+    template = choose_template(campaign, loaded.folder, outcome.id, style.id if style else None)
+    if template is not None:  # AI 美照: the combination's template photo
+        inputs["template"] = template.data
     return GenerationRequest(
         prompt=compose_prompt(campaign, answers, outcome, style), negative_prompt=campaign.prompt.negative,
         seed=seed, style=style.render if style else "", width=campaign.generation.width,
         height=campaign.generation.height, kind=campaign.generation.kind, settings=settings,
-        inputs={role: sample_photo(role) for role in KIND_ROLES[campaign.generation.kind]},
-        reference=f"proof:{campaign.slug}:{outcome.id}",
+        inputs=inputs, reference=f"proof:{campaign.slug}:{outcome.id}",
+        face_box=template.face_box if template is not None else None,
     )
 
 

@@ -46,6 +46,9 @@ class GenerationRequest:
     input_urls: dict[str, str] = field(default_factory=dict)
     #: A reference for logs (the participation id); never a secret.
     reference: str = ""
+    #: glam: the template face (x, y, width, height, template pixels) the attendee's face replaces; None: the
+    #: largest face (Tencent) or the face found (offline). The template itself is ``inputs["template"]``.
+    face_box: tuple[int, int, int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,16 @@ class ProviderError(Exception):
         self.code = code
         self.message = message
         self.retry_after = retry_after
+
+
+#: Words of an error code or message that blame the faces in the attendee's photo (none, several, unclear).
+_FACE_WORDS = ("face", "人脸")
+
+
+def face_problem(exc: ProviderError) -> bool:
+    """Tell whether a refusal of a photo is about its faces: the attendee should take a clearer photo of just them."""
+    text = f"{exc.code} {exc.message}".lower()
+    return any(word in text for word in _FACE_WORDS)
 
 
 class RemoteJobFailed(ProviderError):

@@ -8,7 +8,8 @@ The supported actions are the :class:`~posterbooth.providers.hunyuan_actions.Act
 Photos go as base64 where the action takes it (``InputImage``,
 ``ContentImage.ImageBase64``), else as the short-lived signed URLs the worker
 puts in ``GenerationRequest.input_urls`` (``ProductUrl``, ``ModelUrl``,
-``ClothesUrl``).
+``ClothesUrl``; AI 美照's ``TemplateUrl`` and ``FaceInfos``, built by
+:mod:`posterbooth.providers.hunyuan_glam`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from posterbooth.providers.base import (
     Pending,
     ProviderError,
     RemoteJobFailed,
+    face_problem,
     result_ready,
 )
 from posterbooth.providers.hunyuan_actions import (
@@ -198,6 +200,8 @@ class HunyuanProvider:
             kind = "moderation"
         if kind != "moderation" and spec.kinds <= PHOTO_KINDS and _is_photo_problem(code):
             kind = "moderation"
+        if kind == "retryable" and spec.kinds <= PHOTO_KINDS and face_problem(ProviderError(kind, code, message)):
+            kind = "moderation"  # e.g. AI 美照's job failing with "未检测到人脸": the attendee's photo, not the service
         log.warning("hunyuan %s job %s failed: %s %s", spec.name, job_id, kind, code)
         return RemoteJobFailed(kind, code, f"job {job_id}: {message}")
 

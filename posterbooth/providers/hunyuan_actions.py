@@ -15,7 +15,9 @@ Photo kinds and their default actions (:data:`KIND_ACTIONS`):
 * ``avatar``: ``GenerateAvatar``; ``meme``: ``SubmitMemeJob`` + ``QueryMemeJob``
   (an animated GIF; the prompt is its caption); ``sketch_to_image``:
   ``SketchToImage``; ``product_background``: ``ReplaceBackground``;
-  ``try_on``: ``ChangeClothes``.
+  ``try_on``: ``ChangeClothes``; ``glam`` (AI 美照): ``SubmitGlamPicJob`` + ``QueryGlamPicJob``
+  (the template and the photo as URLs only; its fields are built by
+  :mod:`posterbooth.providers.hunyuan_glam`).
 """
 
 from __future__ import annotations
@@ -105,7 +107,7 @@ class ActionSpec:
 
 _COMMON_FIELDS = {"logo_add": "LogoAdd", "logo_param": "LogoParam"}
 PHOTO_KINDS = frozenset(
-    {"image_to_image", "avatar", "meme", "sketch_to_image", "product_background", "try_on"}
+    {"image_to_image", "avatar", "meme", "sketch_to_image", "product_background", "try_on", "glam"}
 )
 #: The action each generation kind uses unless the campaign names another.
 KIND_ACTIONS: dict[str, str] = {
@@ -116,6 +118,7 @@ KIND_ACTIONS: dict[str, str] = {
     "sketch_to_image": "SketchToImage",
     "product_background": "ReplaceBackground",
     "try_on": "ChangeClothes",
+    "glam": "SubmitGlamPicJob",
 }
 
 
@@ -370,6 +373,29 @@ ACTIONS: dict[str, ActionSpec] = {
         ),
     )
 }
+
+# --- AI 美照 (SubmitGlamPicJob, aiart, async, default concurrency 1) ----------------------------------
+#: Its ``Style`` values (single person): real (closest likeness), balanced, textured (realistic skin), beautiful.
+GLAM_STYLES = frozenset({"real", "balanced", "textured", "beautiful"})
+ACTIONS["SubmitGlamPicJob"] = ActionSpec(
+    name="SubmitGlamPicJob",
+    service="aiart",
+    version=AIART_VERSION,
+    query_action="QueryGlamPicJob",
+    prompt_limit=0,
+    styles=GLAM_STYLES,
+    resolutions=(),
+    settings_fields={**_COMMON_FIELDS, "num": "Num", "similarity": "Similarity", "clarity": "Clarity"},
+    style_hints={name: name for name in GLAM_STYLES},
+    # TemplateUrl and FaceInfos[].ImageUrls: URLs only (hunyuan_glam builds them).
+    inputs=(ImageInput("template", url="TemplateUrl"), ImageInput("photo", url="FaceInfos.ImageUrls")),
+    kinds=frozenset({"glam"}),
+    prompt_field=None,
+    prompt_required=False,
+    negative_prompt=False,
+    resolution_field=None,
+)
+
 
 def rapid_style_name(settings: Mapping[str, Any]) -> str:
     """Return the TextToImageRapid style name a settings block chooses (its code or name), else ''."""

@@ -10,6 +10,7 @@ from typing import Any
 
 from posterbooth.providers.base import FinishRequest, GenerationRequest, ProviderError
 from posterbooth.providers.hunyuan_actions import MAX_SEED, ActionSpec, ImageInput
+from posterbooth.providers.hunyuan_glam import glam_params
 from posterbooth.providers.hunyuan_settings import HunyuanSettings, LogoParam
 
 _ZWJ = "\u200d"
@@ -78,6 +79,8 @@ def _free_resolution(width: int, height: int, low: int, high: int) -> str:
 
 def build_params(spec: ActionSpec, settings: HunyuanSettings, request: GenerationRequest) -> dict[str, Any]:
     """Map a generation request and its validated settings to the action's API fields."""
+    if spec.name == "SubmitGlamPicJob":
+        return glam_params(spec, settings, request)
     params: dict[str, Any] = {}
     if spec.prompt_field is not None:
         prompt = truncate_text(request.prompt.strip(), spec.prompt_limit)

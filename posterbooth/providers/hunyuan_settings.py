@@ -73,13 +73,14 @@ class HunyuanSettings(BaseModel):
         "quality; the default) or TextToImageLite (fast, synchronous); image_to_image: "
         "SubmitHunyuanImageJob (default) or ImageToImage (style codes); avatar: GenerateAvatar; meme: "
         "SubmitMemeJob; sketch_to_image: SketchToImage; product_background: ReplaceBackground; try_on: "
-        "ChangeClothes. Unset: the default for the campaign's generation.kind.",
+        "ChangeClothes; glam: SubmitGlamPicJob. Unset: the default for the campaign's generation.kind.",
     )
     style: str | None = Field(
         None,
         description="Style code of the action (SubmitHunyuanImageJob: e.g. shuimo, dongman, youhua; "
         "TextToImageLite: e.g. 104 watercolour, 201 anime, 000 none; TextToImageRapid: 1-30 or the style's "
-        "name, e.g. 4 or 水彩). Unset: derived from the campaign style when it has an equivalent, else the "
+        "name, e.g. 4 or 水彩; SubmitGlamPicJob: real, balanced, textured or beautiful). Unset: derived from "
+        "the campaign style when it has an equivalent, else the "
         "service default.",
     )
     resolution: str | None = Field(
@@ -101,13 +102,18 @@ class HunyuanSettings(BaseModel):
     )
     logo_param: LogoParam | None = Field(None, description="Replace the service's mark with your own logo.")
     clarity: Literal["x2", "x4"] | None = Field(
-        None, description="SubmitHunyuanImageJob only: super-resolution x2 or x4 (bigger, slower)."
+        None, description="SubmitHunyuanImageJob and SubmitGlamPicJob: super-resolution x2 or x4 (bigger, slower)."
     )
     num: int | None = Field(
         None,
         ge=1,
         le=4,
-        description="SubmitHunyuanImageJob only: images per job 1-4 (only the first is used).",
+        description="SubmitHunyuanImageJob and SubmitGlamPicJob: images per job 1-4 (only the first is used; "
+        "SubmitGlamPicJob sends 1 when unset).",
+    )
+    similarity: float | None = Field(
+        None, ge=0, le=1,
+        description="SubmitGlamPicJob only: how much the result looks like the attendee, 0-1 (service default 0.6).",
     )
     rsp_img_type: Literal["base64", "url"] | None = Field(
         None, description="Synchronous actions (TextToImageLite and the aiart actions but SubmitMemeJob): "

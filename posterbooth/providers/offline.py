@@ -3,7 +3,7 @@
 It is the default provider when no image API is configured.  Pictures are
 deterministic: the same prompt, seed, style and size give byte-identical PNGs.
 
-Photo kinds (image_to_image, avatar, meme, sketch_to_image, product_background)
+Photo kinds (image_to_image, avatar, meme, sketch_to_image, product_background, glam)
 are honest image effects on the attendee's photo, made by
 :func:`posterbooth.providers.photo.kinds.render_offline` (a meme is an animated
 GIF); try_on is refused with a message saying it needs a real provider.
@@ -68,7 +68,7 @@ class OfflineProvider:
         if request.kind != "text_to_image":
             images = _open_inputs(request.inputs) if request.kind in OFFLINE_KINDS else {}  # try_on: refused
             data, content_type = render_offline(request.kind, images, request.prompt, request.style,
-                                                int(request.seed), (width, height))
+                                                int(request.seed), (width, height), request.face_box)
             return GeneratedImage(data=data, content_type=content_type, provider=self.name,
                                   model=f"{MODEL}/{request.kind}")
         image = paint(request.prompt, int(request.seed), request.style, (width, height))

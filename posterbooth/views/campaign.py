@@ -25,6 +25,7 @@ from posterbooth.devices import device_id, is_new_device, returning_device
 from posterbooth.draft import STYLE_STEP, Draft, next_step, steps
 from posterbooth.errors import error_page
 from posterbooth.extensions import get_db, get_queue
+from posterbooth.glam import template_names
 from posterbooth.i18n import ANSWER_MESSAGES, use_locale
 from posterbooth.participations import active_result_for_device
 from posterbooth.security import answer_limits
@@ -87,6 +88,18 @@ def asset(slug: str, kind: str) -> Response:
     if path is None or not path.is_file():
         abort(404)
     return send_file(path, max_age=24 * 3600)
+
+
+@bp.get("/<slug>/glam/<path:name>")
+def glam_template(slug: str, name: str) -> Response:
+    """Serve an AI 美照 template photo (a campaign asset: Tencent downloads it from here)."""
+    loaded = campaign_or_404(slug)
+    if name not in template_names(loaded.definition):
+        abort(404)
+    path = loaded.asset(name)
+    if path is None or not path.is_file():
+        abort(404)
+    return send_file(path, max_age=3600, conditional=True)
 
 
 @bp.get("/<slug>/qr.png")

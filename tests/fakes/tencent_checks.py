@@ -123,7 +123,10 @@ class RequestChecks:
 
     def _check_photo_params(self, action: str, params: dict[str, Any]) -> None:
         """Check the aiart actions' values, and decode (or download) every input photo."""
-        if action == "QueryMemeJob":
+        if action in ("QueryMemeJob", "QueryGlamPicJob"):
+            return
+        if action == "SubmitGlamPicJob":
+            self._check_glam(params)  # type: ignore[attr-defined]  # tests.fakes.tencent_glam.GlamChecks
             return
         if action == "ImageToImage":
             styles = params.get("Styles", [])

@@ -21,6 +21,8 @@ version, field names and limits) and answers with the service's envelope:
   ``ImageOutpainting`` (``Ratio``, refused when it is the source's own; the source centred on a wider or
   taller gradient) and ``RefineImage`` (the source enlarged to a 2048 px long side), synchronous aiart.
   ``LogoParam.LogoUrl`` is downloaded like the input URLs: an unreachable one fails the request.
+* AI 美照 ``SubmitGlamPicJob`` / ``QueryGlamPicJob`` (:mod:`tests.fakes.tencent_glam`): URL-only template and
+  photos, downloaded at submission; an unreachable or undecodable one fails the job.
 * ``GET /results/<id>.png`` (``.gif`` for memes) serves the generated images (small gradients).
 
 Fault injection: :meth:`FakeTencentCloud.fail_next` (an error code, or one of
@@ -49,6 +51,7 @@ from collections import Counter, deque
 from typing import Any
 
 from tests.fakes.tencent_checks import RequestChecks
+from tests.fakes.tencent_glam import GlamChecks
 from tests.fakes.tencent_http import _Handler, _Server
 from tests.fakes.tencent_images import finished_png, gif_bytes, gradient_png
 from tests.fakes.tencent_rules import (
@@ -72,7 +75,7 @@ __all__ = [
 ]
 
 
-class FakeTencentCloud(RequestChecks):
+class FakeTencentCloud(RequestChecks, GlamChecks):
     """A running fake of the Tencent Cloud image APIs on 127.0.0.1."""
 
     def __init__(
@@ -123,6 +126,7 @@ class FakeTencentCloud(RequestChecks):
         self.inputs: dict[str, list[tuple[str, int, int, str]]] = {}
         #: The last decoded input picture per handler thread (outpainting and refining answer from it).
         self.last_input: dict[int, bytes] = {}
+        self._glam_pending = {}
         self._sync_busy: Counter[str] = Counter()
         self._faults: dict[str, deque[_Fault]] = {}
         self._job_faults: deque[_Fault] = deque()
@@ -300,6 +304,8 @@ class FakeTencentCloud(RequestChecks):
                         "FailedOperation.EngineServerError",
                         "chaos: engine failed",
                     )
+                if action == "SubmitGlamPicJob":
+                    self._glam_job(job)
                 self.jobs[job.job_id] = job
                 self.submissions[action] += 1
             return {"JobId": job.job_id}
@@ -311,6 +317,8 @@ class FakeTencentCloud(RequestChecks):
                 raise ApiError("FailedOperation.JobNotExist", "The job does not exist.")
             if action == "QueryMemeJob":
                 return self._meme_status(job, elapsed)
+            if action == "QueryGlamPicJob":
+                return self._glam_status(job, elapsed, self.latency, self.queue_time)
             if elapsed < min(self.queue_time, self.latency):
                 return {
                     "JobStatusCode": "1",

@@ -17,6 +17,7 @@ from posterbooth.schema import KIND_ROLES
 from .avatar import avatar
 from .background import product_background
 from .filters import apply_filter, canonical_filter
+from .glam import glam_swap
 from .meme import MAX_SIDE as MEME_MAX_SIDE
 from .meme import canonical_motion, meme_gif
 from .pixels import fit_size, limit_side, resize, to_rgb
@@ -26,7 +27,7 @@ from .sketch import colour_sketch
 KIND_INPUTS: dict[str, tuple[str, ...]] = {kind: roles for kind, roles in KIND_ROLES.items() if roles}
 PHOTO_KINDS = tuple(KIND_INPUTS)
 #: Kinds the offline provider can really do (try-on needs a model and a real provider).
-OFFLINE_KINDS = ("image_to_image", "avatar", "meme", "sketch_to_image", "product_background")
+OFFLINE_KINDS = ("image_to_image", "avatar", "meme", "sketch_to_image", "product_background", "glam")
 JPEG_QUALITY = 92
 
 TRY_ON_MESSAGE = (
@@ -54,8 +55,11 @@ def _jpeg(array: np.ndarray) -> tuple[bytes, str]:
 
 
 def render_offline(kind: str, inputs: dict[str, Image.Image], prompt: str, style: str, seed: int,
-                   size: tuple[int, int]) -> tuple[bytes, str]:
-    """Make the picture for a photo kind offline; return (encoded bytes, content type)."""
+                   size: tuple[int, int], face_box: tuple[int, int, int, int] | None = None) -> tuple[bytes, str]:
+    """Make the picture for a photo kind offline; return (encoded bytes, content type).
+
+    ``glam`` also takes the template photo as ``inputs["template"]`` and its face box (template pixels).
+    """
     width, height = int(size[0]), int(size[1])
     if width < 64 or height < 64:
         raise ProviderError("bad_request", "bad_size", f"unsupported image size {width}x{height}")
@@ -79,6 +83,10 @@ def render_offline(kind: str, inputs: dict[str, Image.Image], prompt: str, style
             rgb = limit_side(rgb, 2 * max(width, height))
         return _jpeg(product_background(rgb, prompt, seed, (width, height), alpha=alpha))
     rgb = to_rgb(source)
+    if kind == "glam":
+        if "template" not in inputs:
+            raise ProviderError("bad_request", "missing_input", "the glam kind needs the template photo")
+        return _jpeg(glam_swap(limit_side(rgb, 2048), to_rgb(inputs["template"]), face_box))
     if kind == "image_to_image":
         fitted = resize(rgb, fit_size(rgb.shape[1], rgb.shape[0], (width, height)))
         return _jpeg(apply_filter(fitted, canonical_filter(style, prompt), seed))
