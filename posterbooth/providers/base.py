@@ -46,6 +46,11 @@ class GenerationRequest:
     input_urls: dict[str, str] = field(default_factory=dict)
     #: A reference for logs (the participation id); never a secret.
     reference: str = ""
+    #: "Change it" edits (posterbooth.versions): the ChatId of the turn to continue (SubmitHunyuanImageChatJob),
+    #: and the conversation so far, oldest first (the first prompt, then each earlier instruction; ``prompt`` is
+    #: this turn's instruction), which the offline provider repaints from. Empty for a first picture.
+    chat_id: str = ""
+    history: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,8 @@ class GeneratedImage:
     provider: str
     model: str = ""
     revised_prompt: str | None = None
+    #: The ChatId of this picture's turn (SubmitHunyuanImageChatJob), for "change it" edits; else empty.
+    chat_id: str = ""
 
 
 @dataclass(frozen=True)

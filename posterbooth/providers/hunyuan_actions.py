@@ -383,3 +383,25 @@ def rapid_style_name(settings: Mapping[str, Any]) -> str:
 
 #: Poster finishing steps and the synchronous aiart action each uses (default concurrency 1, like the others).
 FINISH_ACTIONS: dict[str, str] = {"outpaint": "ImageOutpainting", "refine": "RefineImage"}
+
+
+# --- "change it" edits: 混元生图（多轮对话） -------------------------------------------------------------------
+
+#: SubmitHunyuanImageChatJob / QueryHunyuanImageChatJob (hunyuan host, async, concurrency 1): text only (no input
+#: image), Prompt <= 1024 characters, an optional ChatId continues an earlier turn (at most 100 turns per
+#: conversation); the query answers the turn's ChatId and result URLs valid 7 days (downloaded at once anyway).
+CHAT_ACTION = "SubmitHunyuanImageChatJob"
+#: Turns a conversation may have (the first picture and its edits).
+CHAT_TURNS = 100
+ACTIONS[CHAT_ACTION] = ActionSpec(
+    name=CHAT_ACTION,
+    service="hunyuan",
+    version=HUNYUAN_VERSION,
+    query_action="QueryHunyuanImageChatJob",
+    prompt_limit=1024,
+    styles=frozenset(),
+    resolutions=(),
+    settings_fields=dict(_COMMON_FIELDS),
+    negative_prompt=False,
+    resolution_field=None,
+)

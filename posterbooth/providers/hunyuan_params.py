@@ -9,7 +9,7 @@ import unicodedata
 from typing import Any
 
 from posterbooth.providers.base import FinishRequest, GenerationRequest, ProviderError
-from posterbooth.providers.hunyuan_actions import MAX_SEED, ActionSpec, ImageInput
+from posterbooth.providers.hunyuan_actions import CHAT_ACTION, MAX_SEED, ActionSpec, ImageInput
 from posterbooth.providers.hunyuan_settings import HunyuanSettings, LogoParam
 
 _ZWJ = "\u200d"
@@ -114,6 +114,8 @@ def build_params(spec: ActionSpec, settings: HunyuanSettings, request: Generatio
             _put_input(params, spec, item, request)
     if spec.rsp_img_type:
         params["RspImgType"] = settings.rsp_img_type or "base64"
+    if spec.name == CHAT_ACTION and request.chat_id:
+        params["ChatId"] = request.chat_id  # a "change it" edit continues the shown picture's turn
     return params
 
 

@@ -71,6 +71,13 @@ class OfflineProvider:
                                                 int(request.seed), (width, height))
             return GeneratedImage(data=data, content_type=content_type, provider=self.name,
                                   model=f"{MODEL}/{request.kind}")
+        if request.history:  # a "change it" edit: the first picture's scene, changed by each instruction
+            from .painter.render import paint_edit
+
+            image = paint_edit(request.history[0], (*request.history[1:], request.prompt), int(request.seed),
+                               request.style, (width, height))
+            return GeneratedImage(data=png_bytes(image), content_type="image/png", provider=self.name,
+                                  model=f"{MODEL}/edit")
         image = paint(request.prompt, int(request.seed), request.style, (width, height))
         return GeneratedImage(data=png_bytes(image), content_type="image/png", provider=self.name, model=MODEL)
 
