@@ -21,6 +21,8 @@ version, field names and limits) and answers with the service's envelope:
   ``ImageOutpainting`` (``Ratio``, refused when it is the source's own; the source centred on a wider or
   taller gradient) and ``RefineImage`` (the source enlarged to a 2048 px long side), synchronous aiart.
   ``LogoParam.LogoUrl`` is downloaded like the input URLs: an unreachable one fails the request.
+* ``SubmitHunyuanImageChatJob`` / ``QueryHunyuanImageChatJob`` ("change it" edits: ChatId continuity, at most
+  100 turns, History): :mod:`tests.fakes.tencent_chat`.
 * ``GET /results/<id>.png`` (``.gif`` for memes) serves the generated images (small gradients).
 
 Fault injection: :meth:`FakeTencentCloud.fail_next` (an error code, or one of
@@ -48,6 +50,7 @@ import uuid
 from collections import Counter, deque
 from typing import Any
 
+from tests.fakes.tencent_chat import CHAT_ACTIONS, ChatActions
 from tests.fakes.tencent_checks import RequestChecks
 from tests.fakes.tencent_http import _Handler, _Server
 from tests.fakes.tencent_images import finished_png, gif_bytes, gradient_png
@@ -72,7 +75,7 @@ __all__ = [
 ]
 
 
-class FakeTencentCloud(RequestChecks):
+class FakeTencentCloud(ChatActions, RequestChecks):
     """A running fake of the Tencent Cloud image APIs on 127.0.0.1."""
 
     def __init__(
@@ -280,6 +283,8 @@ class FakeTencentCloud(RequestChecks):
 
     def handle(self, action: str, params: dict[str, Any]) -> dict[str, Any]:
         """Run one verified, fault-free action and return its Response fields."""
+        if action in CHAT_ACTIONS:  # 混元生图（多轮对话）: tests/fakes/tencent_chat.py
+            return self.handle_chat(action, params)
         if action in _SYNC_AIART:
             return self._sync_aiart(action, params)
         if action in _JOB_ACTIONS:
