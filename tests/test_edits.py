@@ -21,6 +21,7 @@ from posterbooth.models import Charge, Participation, PosterVersion
 from posterbooth.versions import versions
 from tests.attendee import complete, form_fields
 from tests.conftest import CAMPAIGNS
+from tests.fakes.tencent_chat import ChatTurn
 from tests.fakes.tencent_server import FakeTencentCloud
 from tests.generation_harness import drive, hunyuan_env
 from tests.qr_decode import decode_poster_qr
@@ -108,13 +109,17 @@ def test_the_fake_keeps_conversations_as_documented() -> None:
         with pytest.raises(ProviderError, match="UnknownParameter"):
             client.call("SubmitHunyuanImageChatJob", {"Prompt": "雪", "Image": "x"})  # text only
         chat_id = ""
-        for turn in range(100):
+        for turn in range(3):
             params = {"Prompt": f"turn {turn}", **({"ChatId": chat_id} if chat_id else {})}
             job = client.call("SubmitHunyuanImageChatJob", params)["JobId"]
             answer = client.call("QueryHunyuanImageChatJob", {"JobId": job})
-            assert answer["JobStatusCode"] == "5" and len(answer["History"]) == turn
+            assert answer["JobStatusCode"] == "5" and answer["ResultImage"][0].startswith(fake.url)
+            assert [h["Prompt"] for h in answer["History"]] == [f"turn {n}" for n in range(turn)]
             chat_id = answer["ChatId"]
-        assert [h["Prompt"] for h in answer["History"][-2:]] == ["turn 97", "turn 98"]
+        state = fake._chat()
+        group = state["turns"][chat_id].group
+        for n in range(97):  # as if the conversation had gone on to its 100th turn
+            state["turns"][f"earlier-{n}"] = ChatTurn(f"earlier-{n}", "", group, "…", 1, done=True)
         with pytest.raises(ProviderError, match="100 turns"):
             client.call("SubmitHunyuanImageChatJob", {"Prompt": "one more", "ChatId": chat_id})
         client.close()
@@ -212,12 +217,11 @@ def test_every_version_goes_with_the_poster(app: Flask, client: FlaskClient, run
     restore(db, media, p.share_token)
     assert served(old) == 200
 
-    from posterbooth.storage import MediaStore
-
     from dataclasses import replace
     from datetime import timedelta
 
     from posterbooth.models import utcnow
+    from posterbooth.storage import MediaStore
 
     shipped = app.extensions["posterbooth.campaigns"][SLUG]
     privacy = shipped.definition.privacy.model_copy(update={"poster_retention_days": 1})
