@@ -187,6 +187,13 @@ def test_three_edits_a_blocked_word_the_cap_and_choosing_an_earlier_version(app:
     assert [p.stem for p in (Path(app.config["MEDIA_DIR"]) / "cards").rglob("*-thumb.jpg")] == [
         Path(found[1].share_card_path).stem + "-thumb"]  # drawn from the chosen version's card
     assert found[1].poster_path in client.get(f"/r/{public_id}").get_data(as_text=True)
+    from posterbooth.wall import wall_key
+
+    feed = client.get(f"/wall/{SLUG}/feed.json?key={wall_key(app.config['SECRET_KEY'], SLUG)}").get_json()
+    assert [p["src"].split("?")[1].split("&")[0] for p in feed["posters"]] == [
+        f"v={Path(found[1].poster_path).name[:8]}"]  # the wall's image URL follows the chosen version
+    wall_image = client.get(feed["posters"][0]["src"])
+    assert wall_image.status_code == 200 and wall_image.mimetype == "image/jpeg"
 
     stranger = app.test_client()
     assert stranger.post(f"/r/{public_id}/v/4", data={"csrf_token": "x"}).status_code in (400, 403)
@@ -302,3 +309,23 @@ def test_edits_continue_the_hunyuan_conversation(app_env: dict[str, str], monkey
         app.extensions["posterbooth.db"].dispose()
         timer.redis.close()
         close_context()
+
+
+@SQLITE_ONLY
+def test_the_sweep_gives_a_lost_edit_a_new_job(app: Flask, run_worker: Any) -> None:
+    from datetime import timedelta
+
+    from posterbooth.generation.sweep import requeue_orphans
+    from posterbooth.versions import request_edit
+    from tests.generation_harness import add_participations
+
+    db, loaded = app.extensions["posterbooth.db"], app.extensions["posterbooth.campaigns"][SLUG]
+    [pid] = add_participations(db, loaded, 1, provider="offline", answers=dict(WISH))
+    with db.session() as session:
+        session.get(Participation, pid).status = "done"
+    request_edit(db, loaded.definition, pid, "下雪")  # recorded, but its job was lost (never enqueued)
+    queue = app.extensions["posterbooth.queue"]
+    assert requeue_orphans(db, queue, older_than=timedelta(0)) == 1
+    run_worker()
+    assert [(v.number, v.status) for v in versions(db, pid)] == [(1, "done"), (2, "done")]
+    assert requeue_orphans(db, queue, older_than=timedelta(0)) == 0
