@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from posterbooth.campaigns import LoadedCampaign
 from posterbooth.config import Settings
 from posterbooth.models import Participation
 from posterbooth.photos import ProviderInputs, provider_inputs
 from posterbooth.providers.base import GenerationRequest
-from posterbooth.providers.hunyuan_actions import rapid_style_name
+from posterbooth.providers.hunyuan_actions import TEXT_TO_IMAGE_3, rapid_style_name
 from posterbooth.storage import MediaStore
+
+log = logging.getLogger(__name__)
 
 
 def build_request(loaded: LoadedCampaign, participation: Participation,
@@ -37,7 +41,22 @@ def build_request(loaded: LoadedCampaign, participation: Participation,
         inputs=photos.data if photos else {},
         input_urls=photos.urls if photos else {},
         reference=str(participation.id),
+        references=_references(loaded, settings) if provider == "hunyuan" else (),
     )
+
+
+def _references(loaded: LoadedCampaign, settings: dict) -> tuple[bytes, ...]:
+    """Return the campaign's reference images for 混元生图 3.0 (SubmitTextToImageJob ``references``), read now."""
+    if settings.get("action") != TEXT_TO_IMAGE_3:
+        return ()
+    found = []
+    for name in settings.get("references") or ():
+        path = loaded.asset(str(name))
+        if path is None or not path.is_file():  # checked at load; removed since: sent without it
+            log.warning("campaign %s: reference image %r is gone; sending the request without it", loaded.slug, name)
+            continue
+        found.append(path.read_bytes())
+    return tuple(found)
 
 
 def photo_inputs(settings: Settings, media: MediaStore, participation: Participation) -> ProviderInputs:

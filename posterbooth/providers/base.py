@@ -51,6 +51,8 @@ class GenerationRequest:
     #: this turn's instruction), which the offline provider repaints from. Empty for a first picture.
     chat_id: str = ""
     history: tuple[str, ...] = ()
+    #: 混元生图 3.0 (SubmitTextToImageJob): the campaign's reference images (encoded files: a mascot, a product).
+    references: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from tests.fakes.tencent_rules import (
     ActionRule,
     ApiError,
 )
+from tests.fakes.tencent_t2i3 import T2I3_ACTIONS
 
 
 class RequestChecks:
@@ -124,6 +125,9 @@ class RequestChecks:
     def _check_photo_params(self, action: str, params: dict[str, Any]) -> None:
         """Check the aiart actions' values, and decode (or download) every input photo."""
         if action == "QueryMemeJob":
+            return
+        if action in T2I3_ACTIONS:  # 混元生图（3.0）with references: tests/fakes/tencent_t2i3.py
+            self.check_t2i3(action, params)  # type: ignore[attr-defined]
             return
         if action == "ImageToImage":
             styles = params.get("Styles", [])

@@ -23,6 +23,8 @@ version, field names and limits) and answers with the service's envelope:
   ``LogoParam.LogoUrl`` is downloaded like the input URLs: an unreachable one fails the request.
 * ``SubmitHunyuanImageChatJob`` / ``QueryHunyuanImageChatJob`` ("change it" edits: ChatId continuity, at most
   100 turns, History): :mod:`tests.fakes.tencent_chat`.
+* ``SubmitTextToImageJob`` / ``QueryTextToImageJob`` (混元生图 3.0 with reference ``Images``, downloaded at
+  once): :mod:`tests.fakes.tencent_t2i3`.
 * ``GET /results/<id>.png`` (``.gif`` for memes) serves the generated images (small gradients).
 
 Fault injection: :meth:`FakeTencentCloud.fail_next` (an error code, or one of
@@ -68,6 +70,7 @@ from tests.fakes.tencent_rules import (
     ReceivedCall,
     _Fault,
 )
+from tests.fakes.tencent_t2i3 import TextToImage3Checks
 
 __all__ = [
     "DEFAULT_SECRET_ID", "DEFAULT_SECRET_KEY", "TRANSPORT_FAULTS", "FakeTencentCloud", "gif_bytes", "gradient_png",
@@ -75,7 +78,7 @@ __all__ = [
 ]
 
 
-class FakeTencentCloud(ChatActions, RequestChecks):
+class FakeTencentCloud(ChatActions, TextToImage3Checks, RequestChecks):
     """A running fake of the Tencent Cloud image APIs on 127.0.0.1."""
 
     def __init__(
