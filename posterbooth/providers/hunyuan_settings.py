@@ -79,7 +79,9 @@ class HunyuanSettings(BaseModel):
     action: str = Field(
         "",
         description="API action. text_to_image: SubmitHunyuanImageJob (Hunyuan 3.0, async job, best "
-        "quality; the default) or TextToImageLite (fast, synchronous); image_to_image: "
+        "quality; the default), TextToImageLite (fast, synchronous), TextToImageRapid (混元生图 2.0), "
+        "SubmitTextToImageJob (混元生图 3.0 with reference images) or SubmitHunyuanImageChatJob (for edits); "
+        "image_to_image: "
         "SubmitHunyuanImageJob (default) or ImageToImage (style codes); avatar: GenerateAvatar; meme: "
         "SubmitMemeJob; sketch_to_image: SketchToImage; product_background: ReplaceBackground; try_on: "
         "ChangeClothes. Unset: the default for the campaign's generation.kind.",
