@@ -1,6 +1,7 @@
 """The generation state machine: a participation's way from answers to poster, as a chain of short steps.
 
-Each step is one rq job (``workers.jobs.generate`` calls :func:`run_step`), and none of them waits for
+Each step is one rq job (``workers.jobs.generate`` calls :func:`run_step` through
+:func:`posterbooth.generation.edits.run_step`, which gives "change it" edits their own step), and none of them waits for
 the provider. A step reads the participation from the database, decides what it needs
 (:class:`Step.decide` returns a :mod:`decision <.decisions>`), and :meth:`Step.apply` carries the
 decision out: schedule the next step, hand the provider slot on, or finish.

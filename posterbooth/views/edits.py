@@ -87,7 +87,7 @@ def _page_again(loaded: LoadedCampaign, participation: Participation, error: str
 def edit(public_id: str) -> Any:
     """Ask for a new version of the poster with a short instruction; it is made in the queue like a poster."""
     loaded, participation = _own(public_id)
-    if participation.status != "done" or participation.hidden:
+    if not loaded.definition.edits or participation.status != "done" or participation.hidden:
         abort(404)
     raw = request.form.get("instruction", "")
     try:
