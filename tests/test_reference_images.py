@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from sqlalchemy import select
 
 from posterbooth.campaigns import CampaignError, load_campaign
 from posterbooth.models import Participation
-from posterbooth.providers.base import GenerationRequest, ProviderError
+from posterbooth.providers.base import GeneratedImage, GenerationRequest, ProviderError
 from posterbooth.providers.hunyuan_actions import ACTIONS
 from posterbooth.providers.hunyuan_params import build_params
 from posterbooth.providers.hunyuan_settings import parse_settings
@@ -167,3 +168,22 @@ def test_a_poster_with_the_mascot_against_the_fake(app_env: dict[str, str], monk
         db.dispose()
         timer.redis.close()
         close_context()
+
+
+def test_offline_rehearses_with_the_first_reference_in_the_scene(tmp_path: Path) -> None:
+    import numpy as np
+
+    from posterbooth.generation.request import build_request
+    from posterbooth.providers.offline import OfflineProvider
+
+    loaded = load_campaign(mascot_campaign(tmp_path))
+    row = Participation(id=1, prompt="雪山脚下的湖", negative_prompt="", seed=3, style="watercolor", provider="offline")
+    request = build_request(loaded, row)
+    assert request.references == ((loaded.folder / "logo.png").read_bytes(), (loaded.folder / "cover.jpg").read_bytes())
+    plain = OfflineProvider().start(replace(request, references=()))
+    rehearsed = OfflineProvider().start(request)
+    assert isinstance(plain, GeneratedImage) and isinstance(rehearsed, GeneratedImage)
+    a, b = (np.asarray(Image.open(io.BytesIO(r.data)).convert("RGB"), dtype=np.int16) for r in (plain, rehearsed))
+    h, w = a.shape[:2]
+    changed = np.abs(a - b).sum(axis=2) > 30
+    assert changed[h // 2:, w // 2:].mean() > 0.05 and changed[: h // 2].mean() == 0  # lower right only

@@ -25,9 +25,9 @@ def build_request(loaded: LoadedCampaign, participation: Participation,
     if style is not None:
         settings.update(style.settings.get(provider, {}))
     render = style.render if style else ""
+    hunyuan = {**campaign.generation.hunyuan, **(style.settings.get("hunyuan", {}) if style else {})}
     if not render and provider == "offline":
         # Rehearsing a 混元生图 2.0 campaign: the offline look of its named style (水彩, 水墨画, 粘土 ...).
-        hunyuan = {**campaign.generation.hunyuan, **(style.settings.get("hunyuan", {}) if style else {})}
         render = rapid_style_name(hunyuan)
     return GenerationRequest(
         prompt=participation.prompt,
@@ -41,7 +41,8 @@ def build_request(loaded: LoadedCampaign, participation: Participation,
         inputs=photos.data if photos else {},
         input_urls=photos.urls if photos else {},
         reference=str(participation.id),
-        references=_references(loaded, settings) if provider == "hunyuan" else (),
+        # 混元生图 3.0's reference images; offline, a rehearsal places the first one on the painting.
+        references=_references(loaded, hunyuan) if provider in ("hunyuan", "offline") else (),
     )
 
 

@@ -79,6 +79,10 @@ class OfflineProvider:
             return GeneratedImage(data=png_bytes(image), content_type="image/png", provider=self.name,
                                   model=f"{MODEL}/edit")
         image = paint(request.prompt, int(request.seed), request.style, (width, height))
+        if request.references:  # rehearsing 混元生图 3.0 with references: the mascot (or product) in the scene
+            from .references import place_reference
+
+            image = place_reference(image, request.references[0])
         return GeneratedImage(data=png_bytes(image), content_type="image/png", provider=self.name, model=MODEL)
 
     def finish(self, request: FinishRequest) -> GeneratedImage:
