@@ -42,11 +42,11 @@ def build_request(loaded: LoadedCampaign, participation: Participation,
         input_urls=photos.urls if photos else {},
         reference=str(participation.id),
         # 混元生图 3.0's reference images; offline, a rehearsal places the first one on the painting.
-        references=_references(loaded, hunyuan) if provider in ("hunyuan", "offline") else (),
+        references=reference_images(loaded, hunyuan) if provider in ("hunyuan", "offline") else (),
     )
 
 
-def _references(loaded: LoadedCampaign, settings: dict) -> tuple[bytes, ...]:
+def reference_images(loaded: LoadedCampaign, settings: dict) -> tuple[bytes, ...]:
     """Return the campaign's reference images for 混元生图 3.0 (SubmitTextToImageJob ``references``), read now."""
     if settings.get("action") != TEXT_TO_IMAGE_3:
         return ()
