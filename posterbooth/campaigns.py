@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from posterbooth import campaign_references
 from posterbooth.fonts import warn_undrawable_text
 from posterbooth.glam import template_problem
 from posterbooth.prompt import TemplateProblem, compile_template, render, template_context
@@ -312,6 +313,10 @@ def load_campaign(folder: Path, raw: bytes | None = None, version: str = "") -> 
     _check_glam(campaign, folder, path, node)
     _check_provider_settings(campaign, path, node)
     _check_finishing(campaign, path, node)
+    bad_reference = campaign_references.check(campaign, path.parent)
+    if bad_reference is not None:
+        loc, message = bad_reference
+        raise CampaignError(path, _path_text(loc), message, _line_of(node, loc))
     _check_templates(campaign, path, node)
     loaded = LoadedCampaign(definition=campaign, folder=folder, version=version,
                             source=raw.decode("utf-8"))

@@ -54,6 +54,16 @@ FAILURE_MESSAGES = {
                         "from it."),
 }
 
+#: "Change it" edits (posterbooth.versions): why one cannot be made, and how the last one ended.
+EDIT_MESSAGES = {
+    "missing": _l("Please say what you would change."),
+    "busy": _l("Your last change is still being made. Please wait for it."),
+    "used_up": _l("You have used all your changes for this poster."),
+    "unavailable": _l("This poster can't be changed."),
+    "rejected": _l("The picture service turned that change down. Please describe it another way."),
+    "failed": _l("Your change could not be made this time. Your earlier versions are still here."),
+}
+
 
 def babel_locale(campaign_locale: str) -> str:
     """Return the Babel locale for a campaign locale (zh-CN → zh)."""

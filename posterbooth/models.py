@@ -119,6 +119,10 @@ class Participation(Base):
     #: The campaign's version (content hash) it was submitted under: its poster is made with that definition
     #: (stored in campaign_versions); empty for participations older than versions.
     campaign_version: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    #: "Change it" edits (posterbooth.versions): the ChatId of the shown picture's SubmitHunyuanImageChatJob turn
+    #: (edits continue from it), and the number of the poster version the attendee chose (1: the first poster).
+    chat_id: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    chosen_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -258,3 +262,38 @@ class Charge(Base):
         Index("ix_charges_campaign_day", "campaign", "campaign_day"),
         Index("ix_charges_provider_day", "provider", "account_day"),
     )
+
+
+class PosterVersion(Base):
+    """One version of a participation's poster: the first (number 1) or an attendee's "change it" edit.
+
+    Rows exist only for participations that were edited (the first edit records version 1 from the
+    participation). The participation's ``image_path``/``poster_path``/``share_card_path`` are the chosen
+    version's; an edit being made keeps its generation state here, never on the participation.
+    """
+
+    __tablename__ = "poster_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    participation_id: Mapped[int] = mapped_column(ForeignKey("participations.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    #: The attendee's instruction (empty for version 1, whose prompt is the participation's).
+    instruction: Mapped[str] = mapped_column(Text, default="")
+    #: The version this one was made from (its ChatId was continued); 0 for version 1.
+    parent: Mapped[int] = mapped_column(Integer, default=0)
+    #: queued, running, done, failed or rejected (like a participation's status).
+    status: Mapped[str] = mapped_column(String(12), default="queued")
+    chat_id: Mapped[str] = mapped_column(String(120), default="")
+    provider_model: Mapped[str] = mapped_column(String(80), default="")
+    provider_job_id: Mapped[str] = mapped_column(String(120), default="")
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    retries: Mapped[int] = mapped_column(Integer, default=0)
+    error_code: Mapped[str] = mapped_column(String(40), default="")
+    error_detail: Mapped[str] = mapped_column(Text, default="")
+    image_path: Mapped[str] = mapped_column(String(200), default="")
+    poster_path: Mapped[str] = mapped_column(String(200), default="")
+    share_card_path: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (Index("ux_poster_versions_number", "participation_id", "number", unique=True),)

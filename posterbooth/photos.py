@@ -18,10 +18,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.orm import object_session
 
 from posterbooth.db import Database
 from posterbooth.models import Participation, utcnow
 from posterbooth.storage import MediaStore
+from posterbooth.versions import take_files
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +133,10 @@ def erase_photos(participation: Participation, *, derived: bool) -> list[str]:
         participation.image_path = participation.poster_path = participation.share_card_path = ""
         participation.hidden = True
         participation.poster_deleted_at = now
-    return doomed
+        session = object_session(participation)
+        if session is not None:  # every "change it" version of the poster goes with it
+            doomed += take_files(session, participation.id)
+    return list(dict.fromkeys(doomed))
 
 
 def delete_media(media: MediaStore, paths: list[str]) -> int:

@@ -9,7 +9,7 @@
   the generated picture, poster, share card and thumbnail are deleted with it and the poster is hidden;
 * with ``privacy.answers_retention_days`` set, the answers and prompt of older participations are emptied;
 * with ``privacy.poster_retention_days`` set, finished posters older than that lose their image,
-  poster, share card and thumbnail files and are hidden (``poster_deleted_at`` set);
+  poster, share card and thumbnail files (of every "change it" version) and are hidden (``poster_deleted_at`` set);
 * uploads no participation refers to (drafts that were never submitted) are deleted after
   :data:`posterbooth.photos.DRAFT_UPLOAD_HOURS`.
 
@@ -34,6 +34,7 @@ from posterbooth.models import ACTIVE_STATUSES, Participation, utcnow
 from posterbooth.photos import DRAFT_UPLOAD_HOURS, UPLOADS, delete_media, erase_photos, is_upload_path
 from posterbooth.schema import Privacy
 from posterbooth.storage import MediaStore
+from posterbooth.versions import take_files, version_paths
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,8 @@ def _purge_answers(db: Database, slug: str, cutoff: datetime) -> int:
         for participation in rows:
             participation.answers = {}
             participation.prompt = participation.negative_prompt = ""
+            for version in version_paths(session, participation.id):
+                version.instruction = ""  # typed by the attendee, like an answer
         return len(rows)
 
 
@@ -138,6 +141,7 @@ def _purge_posters(db: Database, media: MediaStore, report: PurgeReport, slug: s
         for participation in rows:
             doomed += [p for p in (participation.image_path, participation.poster_path,
                                    participation.share_card_path) if p]
+            doomed += take_files(session, participation.id)  # every "change it" version
             doomed += [str(v) for v in (participation.inputs or {}).values()]
             if participation.inputs:
                 participation.inputs = {}
@@ -146,7 +150,7 @@ def _purge_posters(db: Database, media: MediaStore, report: PurgeReport, slug: s
             participation.hidden = True
             participation.poster_deleted_at = utcnow()
             report.posters += 1
-    for relative in doomed:
+    for relative in dict.fromkeys(doomed):
         path = media.path(relative)
         if path is None:
             continue

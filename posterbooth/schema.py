@@ -46,6 +46,10 @@ PhotoRole = Literal["photo", "sketch", "product", "model", "garment"]
 PHOTO_ANSWER = "photo"
 
 
+#: The Hunyuan action whose conversations "change it" edits continue (posterbooth.providers.hunyuan_actions).
+CHAT_ACTION = "SubmitHunyuanImageChatJob"
+
+
 class Model(BaseModel):
     """Base for definition models: unknown fields are errors."""
 
@@ -304,6 +308,8 @@ class Campaign(Model):
     wall: Wall = Field(default_factory=Wall, description="The event wall (venue screen) and its moderation.")
     timezone: str = Field(DEFAULT_TIMEZONE, description="IANA time zone of the campaign's calendar days (daily "
                           "limits and budgets), e.g. Asia/Shanghai or UTC.")
+    edits: int = Field(0, ge=0, le=99, description="\"Change it\" edits each attendee may ask for on the result "
+                       "page (0: off); needs the first image from SubmitHunyuanImageChatJob (see Change it edits).")
 
     @field_validator("timezone")
     @classmethod
@@ -364,7 +370,22 @@ class Campaign(Model):
         if self.outcome_by == "rules" and all(o.when for o in self.outcomes):
             raise ValueError("with outcome_by: rules, one outcome needs an empty 'when' as the fallback")
         self._check_photo_inputs()
+        self._check_edits()
         return self
+
+    def _check_edits(self) -> None:
+        """Edits continue a SubmitHunyuanImageChatJob conversation: text only, no finishing steps."""
+        if not self.edits:
+            return
+        generation = self.generation
+        action = generation.hunyuan.get("action")
+        problem = ("generation.kind must be text_to_image" if generation.kind != "text_to_image" else
+                   "generation.provider must be hunyuan or offline" if generation.provider == "openai" else
+                   "generation.hunyuan.action must be SubmitHunyuanImageChatJob" if action != CHAT_ACTION else
+                   "poster.image.fit outpaint and generation.refine are not offered with edits"
+                   if self.poster.image.fit == "outpaint" or generation.refine else "")
+        if problem:
+            raise ValueError(f"edits: {problem} (edits continue the first picture's Hunyuan conversation)")
 
     def _check_photo_inputs(self) -> None:
         kind = self.generation.kind

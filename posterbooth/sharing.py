@@ -185,7 +185,9 @@ def share_links(participation: Participation) -> dict[str, str]:
     card = url_for("media.file", relative=participation.share_card_path) if participation.share_card_path else poster
     return {
         "page": absolute(url_for("share.show", token=participation.share_token)),
-        "thumb": absolute(url_for("share.thumbnail", token=participation.share_token)),
+        # An edited poster's thumbnail (cached a day) changes with the chosen version: its URL says which.
+        "thumb": absolute(url_for("share.thumbnail", token=participation.share_token,
+                                  v=participation.chosen_version if participation.chosen_version > 1 else None)),
         "card": absolute(card),
         "poster": poster,
     }

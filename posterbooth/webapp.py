@@ -56,6 +56,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from posterbooth.views import (
         campaign,
         converters,
+        edits,
         health,
         home,
         images,
@@ -100,7 +101,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     images.init_app(app)
     page_cache.init_app(app)
     for blueprint in (home.bp, campaign.bp, result.bp, share.bp, media.bp, health.bp, wechat.bp, reports.bp,
-                      photos.bp, images.bp, wechat_oauth.bp, wall.bp):
+                      photos.bp, images.bp, wechat_oauth.bp, wall.bp, edits.bp):
         app.register_blueprint(blueprint)
     from posterbooth.views import admin
 

@@ -14,7 +14,8 @@ DOMAIN = (
     "posterbooth.poster", "posterbooth.layout", "posterbooth.fonts", "posterbooth.qr", "posterbooth.aigc",
     "posterbooth.campaigns", "posterbooth.schema", "posterbooth.models", "posterbooth.db", "posterbooth.migrate",
     "posterbooth.storage", "posterbooth.photos", "posterbooth.uploads", "posterbooth.retention",
-    "posterbooth.urls", "posterbooth.participations", "posterbooth.providers",
+    "posterbooth.urls", "posterbooth.participations", "posterbooth.providers", "posterbooth.versions",
+    "posterbooth.campaign_references",
 )
 LONGEST = 500
 

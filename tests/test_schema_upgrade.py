@@ -12,12 +12,13 @@ from posterbooth.models import Base, Participation
 
 ADDED_LATER = ("provider_submissions", "retries", "inputs", "inputs_deleted_at", "poster_deleted_at")
 #: What revisions after the baseline add, absent from a Posterbooth 0.1 database: 0002 the console's answer steps,
-#: 0003 the content id, 0004 caps and budgets, 0005 the event wall, 0006 campaign versions.
+#: 0003 the content id, 0004 caps and budgets, 0005 the event wall, 0006 campaign versions,
+#: 0007 poster versions (edits).
 EVENT_COLUMNS_ADDED_LATER = ("step",)
 AFTER_BASELINE_INDEXES = ("ix_participations_campaign_attendee", "ix_participations_campaign_day",
                           "ix_participations_wall", "ix_participations_wall_approved", "ix_participations_content_id")
 AFTER_BASELINE_COLUMNS = ("content_id", "attendee", "cap_day", "cost_milli", "wall_status", "wall_decided_at",
-                          "campaign_version")
+                          "campaign_version", "chat_id", "chosen_version")
 
 
 def test_the_migrations_build_exactly_the_tables_the_models_describe(database_url):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from rq import get_current_job
 
-from posterbooth.generation.engine import run_step
+from posterbooth.generation.edits import run_step
 from posterbooth.generation.sweep import requeue_orphans
 from posterbooth.proof.service import DEFAULT_BASE_URL, run_job
 from posterbooth.retention import purge_expired

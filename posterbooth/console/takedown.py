@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from posterbooth.db import Database
 from posterbooth.models import Participation
+from posterbooth.versions import version_paths
 
 REMOVED = "removed"
 _FILES = ("image_path", "poster_path", "share_card_path")
@@ -40,12 +41,13 @@ def hide(db: Database, media_root: Path, share_token: str) -> Participation | No
             thumb = (media_root / anchor).with_name(Path(anchor).stem + "-thumb.jpg")
             if media_root.resolve() in thumb.resolve().parents:
                 thumb.unlink(missing_ok=True)
-        for name in _FILES:
-            relative = getattr(participation, name)
-            if relative and not relative.startswith(REMOVED + "/"):
-                moved = f"{REMOVED}/{relative}"
-                if _move(media_root, relative, moved):
-                    setattr(participation, name, moved)
+        for row in (participation, *version_paths(session, participation.id)):  # every "change it" version
+            for name in _FILES:
+                relative = getattr(row, name)
+                if relative and not relative.startswith(REMOVED + "/"):
+                    moved = f"{REMOVED}/{relative}"
+                    if _move(media_root, relative, moved) or (media_root / moved).is_file():
+                        setattr(row, name, moved)
         participation.hidden = True
         return participation
 
@@ -64,11 +66,12 @@ def restore(db: Database, media_root: Path, share_token: str) -> Participation |
         participation = session.scalar(select(Participation).where(Participation.share_token == share_token[:40]))
         if participation is None or not can_restore(media_root, participation):
             return None
-        for name in _FILES:
-            relative = getattr(participation, name)
-            if relative.startswith(REMOVED + "/"):
-                original = relative[len(REMOVED) + 1:]
-                if _move(media_root, relative, original):
-                    setattr(participation, name, original)
+        for row in (participation, *version_paths(session, participation.id)):
+            for name in _FILES:
+                relative = getattr(row, name)
+                if relative.startswith(REMOVED + "/"):
+                    original = relative[len(REMOVED) + 1:]
+                    if _move(media_root, relative, original) or (media_root / original).is_file():
+                        setattr(row, name, original)
         participation.hidden = False
         return participation

@@ -1,6 +1,7 @@
 """The generation state machine: a participation's way from answers to poster, as a chain of short steps.
 
-Each step is one rq job (``workers.jobs.generate`` calls :func:`run_step`), and none of them waits for
+Each step is one rq job (``workers.jobs.generate`` calls :func:`run_step` through
+:func:`posterbooth.generation.edits.run_step`, which gives "change it" edits their own step), and none of them waits for
 the provider. A step reads the participation from the database, decides what it needs
 (:class:`Step.decide` returns a :mod:`decision <.decisions>`), and :meth:`Step.apply` carries the
 decision out: schedule the next step, hand the provider slot on, or finish.
@@ -36,6 +37,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable
 
 import redis
 from sqlalchemy.exc import SQLAlchemyError
@@ -78,7 +80,12 @@ CLAIM_WAIT = 0.5
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
 
 
-def run_step(ctx: WorkerContext, participation_id: int, job_id: str | None) -> str:
+#: Makes a participation's step (``posterbooth.generation.edits.make_step`` picks an edit's own step).
+StepFactory = Callable[[WorkerContext, Participation, "LoadedCampaign | None", Claim], "Step"]
+
+
+def run_step(ctx: WorkerContext, participation_id: int, job_id: str | None,
+             make_step: StepFactory | None = None) -> str:
     """Run the participation's next step; safe to run twice, out of turn, or again after a crash."""
     claim = Claim(ctx.redis, participation_id)
     if not claim.acquire():
@@ -94,12 +101,12 @@ def run_step(ctx: WorkerContext, participation_id: int, job_id: str | None) -> s
         if job_id is not None and not is_current(ctx.redis, participation_id, job_id):
             return "stale"  # replaced (by the sweep after a crash, or a duplicate enqueue)
         with claim:
-            return _run_claimed(ctx, participation_id, claim)
+            return _run_claimed(ctx, participation_id, claim, make_step or Step)
     finally:
         claim.release()
 
 
-def _run_claimed(ctx: WorkerContext, participation_id: int, claim: Claim) -> str:
+def _run_claimed(ctx: WorkerContext, participation_id: int, claim: Claim, make_step: StepFactory) -> str:
     with ctx.db.session() as session:
         participation = session.get(Participation, participation_id)
         if participation is not None:
@@ -108,7 +115,7 @@ def _run_claimed(ctx: WorkerContext, participation_id: int, claim: Claim) -> str
         log.warning("participation %s does not exist; nothing to do", participation_id)
         forget(ctx.redis, participation_id)
         return "missing"
-    step = Step(ctx, participation, ctx.campaign_for(participation), claim)
+    step = make_step(ctx, participation, ctx.campaign_for(participation), claim)
     try:
         return step.run()
     finally:
@@ -297,7 +304,8 @@ class Step:
         assert self.loaded is not None
         image_path = self.ctx.media.save("images", result.data, _EXTENSIONS.get(result.content_type, "png"),
                                          personal=self.loaded.definition.shows_photo)
-        self._save(image_path=image_path, provider_model=result.model, provider_job_id="")
+        chat = {"chat_id": result.chat_id} if result.chat_id else {}  # a chat turn: "change it" edits continue it
+        self._save(image_path=image_path, provider_model=result.model, provider_job_id="", **chat)
         if self.semaphore is None:
             return self._finish_or_poster(result.data)
         return NextStep()

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from posterbooth.campaigns import LoadedCampaign
 from posterbooth.config import Settings
 from posterbooth.glam import choose_template, template_url
 from posterbooth.models import Participation
 from posterbooth.photos import ProviderInputs, provider_inputs
 from posterbooth.providers.base import GenerationRequest
-from posterbooth.providers.hunyuan_actions import rapid_style_name
+from posterbooth.providers.hunyuan_actions import TEXT_TO_IMAGE_3, rapid_style_name
 from posterbooth.storage import MediaStore
+
+log = logging.getLogger(__name__)
 
 
 def build_request(loaded: LoadedCampaign, participation: Participation,
@@ -22,9 +26,9 @@ def build_request(loaded: LoadedCampaign, participation: Participation,
     if style is not None:
         settings.update(style.settings.get(provider, {}))
     render = style.render if style else ""
+    hunyuan = {**campaign.generation.hunyuan, **(style.settings.get("hunyuan", {}) if style else {})}
     if not render and provider == "offline":
         # Rehearsing a 混元生图 2.0 campaign: the offline look of its named style (水彩, 水墨画, 粘土 ...).
-        hunyuan = {**campaign.generation.hunyuan, **(style.settings.get("hunyuan", {}) if style else {})}
         render = rapid_style_name(hunyuan)
     return GenerationRequest(
         prompt=participation.prompt,
@@ -39,6 +43,8 @@ def build_request(loaded: LoadedCampaign, participation: Participation,
         input_urls=photos.urls if photos else {},
         reference=str(participation.id),
         face_box=_face_box(loaded, participation),
+        # 混元生图 3.0's reference images; offline, a rehearsal places the first one on the painting.
+        references=reference_images(loaded, hunyuan) if provider in ("hunyuan", "offline") else (),
     )
 
 
@@ -64,3 +70,17 @@ def photo_inputs(settings: Settings, media: MediaStore, participation: Participa
     if base_url.startswith(("http://", "https://")):  # a campaign asset: its public URL, no signature needed
         urls["template"] = template_url(base_url, loaded.slug, chosen.template.file, data)
     return ProviderInputs({**found.data, "template": data}, urls)
+
+
+def reference_images(loaded: LoadedCampaign, settings: dict) -> tuple[bytes, ...]:
+    """Return the campaign's reference images for 混元生图 3.0 (SubmitTextToImageJob ``references``), read now."""
+    if settings.get("action") != TEXT_TO_IMAGE_3:
+        return ()
+    found = []
+    for name in settings.get("references") or ():
+        path = loaded.asset(str(name))
+        if path is None or not path.is_file():  # checked at load; removed since: sent without it
+            log.warning("campaign %s: reference image %r is gone; sending the request without it", loaded.slug, name)
+            continue
+        found.append(path.read_bytes())
+    return tuple(found)

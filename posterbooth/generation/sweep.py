@@ -1,4 +1,5 @@
-"""The sweep: a new job for each unfinished participation that lost its own (a dead worker, a lost Redis)."""
+"""The sweep: a new job for each unfinished participation (or unfinished edit) that lost its own (a dead worker, a
+lost Redis)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from posterbooth.generation.keys import PROMOTED, claim_key, line_key, pointer_k
 from posterbooth.generation.queue import enqueue_step, job_alive, job_id_for, job_status
 from posterbooth.generation.slots import PROMOTION_TTL
 from posterbooth.models import Participation, utcnow
+from posterbooth.versions import unfinished_edit
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +37,7 @@ def requeue_orphans(db: Database, queue: Queue, older_than: timedelta = timedelt
     with db.session() as session:
         rows = list(session.execute(
             select(Participation.id, Participation.provider).where(
-                Participation.status.in_(("queued", "running")),
+                Participation.status.in_(("queued", "running")) | unfinished_edit(),
                 Participation.created_at < cutoff,
             )
         ))
@@ -101,4 +103,6 @@ def _still_orphaned(db: Database, connection: redis.Redis, participation_id: int
         return False
     with db.session() as session:
         status = session.scalar(select(Participation.status).where(Participation.id == participation_id))
-    return status in ("queued", "running")
+        editing = status == "done" and session.scalar(
+            select(Participation.id).where(Participation.id == participation_id, unfinished_edit())) is not None
+    return status in ("queued", "running") or editing

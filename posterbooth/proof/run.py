@@ -15,6 +15,7 @@ from PIL import Image
 from posterbooth.aigc import AigcRecord
 from posterbooth.answers import visible_questions
 from posterbooth.campaigns import LoadedCampaign
+from posterbooth.generation.request import reference_images
 from posterbooth.glam import choose_template
 from posterbooth.poster import DrawnText, PosterAssets, encode_jpeg, render_poster
 from posterbooth.prompt import compose_prompt, render_or, template_context
@@ -162,6 +163,8 @@ def _request(loaded: LoadedCampaign, provider: Provider, answers: dict[str, Any]
         height=campaign.generation.height, kind=campaign.generation.kind, settings=settings,
         inputs=inputs, reference=f"proof:{campaign.slug}:{outcome.id}",
         face_box=template.face_box if template is not None else None,
+        references=reference_images(loaded, {**campaign.generation.hunyuan, **(
+            style.settings.get("hunyuan", {}) if style else {})}) if provider.name in ("hunyuan", "offline") else (),
     )
 
 

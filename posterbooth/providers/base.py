@@ -49,6 +49,13 @@ class GenerationRequest:
     #: glam: the template face (x, y, width, height, template pixels) the attendee's face replaces; None: the
     #: largest face (Tencent) or the face found (offline). The template itself is ``inputs["template"]``.
     face_box: tuple[int, int, int, int] | None = None
+    #: "Change it" edits (posterbooth.versions): the ChatId of the turn to continue (SubmitHunyuanImageChatJob),
+    #: and the conversation so far, oldest first (the first prompt, then each earlier instruction; ``prompt`` is
+    #: this turn's instruction), which the offline provider repaints from. Empty for a first picture.
+    chat_id: str = ""
+    history: tuple[str, ...] = ()
+    #: 混元生图 3.0 (SubmitTextToImageJob): the campaign's reference images (encoded files: a mascot, a product).
+    references: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,8 @@ class GeneratedImage:
     provider: str
     model: str = ""
     revised_prompt: str | None = None
+    #: The ChatId of this picture's turn (SubmitHunyuanImageChatJob), for "change it" edits; else empty.
+    chat_id: str = ""
 
 
 @dataclass(frozen=True)

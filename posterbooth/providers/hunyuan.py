@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -190,7 +191,9 @@ class HunyuanProvider:
             revised = next((r for r in revised if isinstance(r, str) and r), None)
         result_ready()  # the job no longer uses the account's concurrency while we download
         image = self._fetch(urls[0])
-        return image.generated(self.name, model=spec.name, revised_prompt=revised or None)
+        generated = image.generated(self.name, model=spec.name, revised_prompt=revised or None)
+        chat_id = response.get("ChatId")  # SubmitHunyuanImageChatJob: this turn, for "change it" edits
+        return replace(generated, chat_id=chat_id) if isinstance(chat_id, str) and chat_id else generated
 
     def _job_error(self, spec: ActionSpec, job_id: str, response: Mapping[str, Any]) -> ProviderError:
         code = str(response.get("JobErrorCode") or "JobFailed")

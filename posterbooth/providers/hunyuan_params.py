@@ -9,7 +9,15 @@ import unicodedata
 from typing import Any
 
 from posterbooth.providers.base import FinishRequest, GenerationRequest, ProviderError
-from posterbooth.providers.hunyuan_actions import MAX_SEED, ActionSpec, ImageInput
+from posterbooth.providers.hunyuan_actions import (
+    CHAT_ACTION,
+    MAX_REFERENCES,
+    MAX_SEED,
+    TEXT_TO_IMAGE_3,
+    ActionSpec,
+    ImageInput,
+    t2i3_resolution,
+)
 from posterbooth.providers.hunyuan_glam import glam_params
 from posterbooth.providers.hunyuan_settings import HunyuanSettings, LogoParam
 
@@ -117,7 +125,31 @@ def build_params(spec: ActionSpec, settings: HunyuanSettings, request: Generatio
             _put_input(params, spec, item, request)
     if spec.rsp_img_type:
         params["RspImgType"] = settings.rsp_img_type or "base64"
+    if spec.name == CHAT_ACTION and request.chat_id:
+        params["ChatId"] = request.chat_id  # a "change it" edit continues the shown picture's turn
+    if spec.name == TEXT_TO_IMAGE_3:
+        _put_references(params, request)
     return params
+
+
+def _put_references(params: dict[str, Any], request: GenerationRequest) -> None:
+    """混元生图 3.0: the reference Images (the campaign's files as Base64, the attendee's photo by its signed URL)
+    and, unless the campaign sets one, the resolution nearest the poster's image slot."""
+    images = [base64.b64encode(data).decode("ascii") for data in request.references]
+    if request.kind != "text_to_image":
+        url = request.input_urls.get("photo")
+        if url:
+            images.append(url)
+        elif "photo" in request.inputs:
+            images.append(base64.b64encode(request.inputs["photo"]).decode("ascii"))
+        else:
+            raise ProviderError("bad_request", "MissingInput", f"{TEXT_TO_IMAGE_3} needs the attendee's photo")
+    params.pop("Images", None)  # the settings name the files; the request carries them
+    if len(images) > MAX_REFERENCES:
+        raise ProviderError("bad_request", "TooManyImages", f"{TEXT_TO_IMAGE_3} takes at most {MAX_REFERENCES} images")
+    if images:
+        params["Images"] = images
+    params.setdefault("Resolution", t2i3_resolution(request.width, request.height))
 
 
 def _put_input(params: dict[str, Any], spec: ActionSpec, item: ImageInput, request: GenerationRequest) -> None:

@@ -21,7 +21,16 @@ from pydantic import (
 )
 
 from posterbooth.providers.base import ProviderError
-from posterbooth.providers.hunyuan_actions import ACTIONS, KIND_ACTIONS, MAX_SEED, PHOTO_KINDS, ActionSpec
+from posterbooth.providers.hunyuan_actions import (
+    ACTIONS,
+    KIND_ACTIONS,
+    MAX_REFERENCES,
+    MAX_SEED,
+    PHOTO_KINDS,
+    TEXT_TO_IMAGE_3,
+    ActionSpec,
+    t2i3_resolution_problem,
+)
 
 
 class LogoRect(BaseModel):
@@ -70,7 +79,9 @@ class HunyuanSettings(BaseModel):
     action: str = Field(
         "",
         description="API action. text_to_image: SubmitHunyuanImageJob (Hunyuan 3.0, async job, best "
-        "quality; the default) or TextToImageLite (fast, synchronous); image_to_image: "
+        "quality; the default), TextToImageLite (fast, synchronous), TextToImageRapid (混元生图 2.0), "
+        "SubmitTextToImageJob (混元生图 3.0 with reference images) or SubmitHunyuanImageChatJob (for edits); "
+        "image_to_image: "
         "SubmitHunyuanImageJob (default) or ImageToImage (style codes); avatar: GenerateAvatar; meme: "
         "SubmitMemeJob; sketch_to_image: SketchToImage; product_background: ReplaceBackground; try_on: "
         "ChangeClothes; glam: SubmitGlamPicJob. Unset: the default for the campaign's generation.kind.",
@@ -146,6 +157,12 @@ class HunyuanSettings(BaseModel):
     clothes_type: Literal["Upper-body", "Lower-body", "Dress"] | None = Field(
         None, description="ChangeClothes (required): the garment photo's type: Upper-body, Lower-body or Dress."
     )
+    references: list[str] | None = Field(
+        None, min_length=1, max_length=MAX_REFERENCES,
+        description="SubmitTextToImageJob (混元生图 3.0) only: up to 3 reference images, files in the campaign "
+        "folder (a mascot, a product), sent as Base64; with generation.kind image_to_image the attendee's photo "
+        "is sent too and counts as one of the 3.",
+    )
 
     @field_validator("style", mode="before")
     @classmethod
@@ -200,6 +217,9 @@ class HunyuanSettings(BaseModel):
             raise ValueError("seed only takes effect with revise: 0 (prompt rewriting makes the seed random)")
         if self.seed is not None and kind != "text_to_image":
             raise ValueError("seed does not take effect with a photo (the service always rewrites the prompt)")
+        if self.references and kind in PHOTO_KINDS and len(self.references) >= MAX_REFERENCES:
+            raise ValueError(f"{spec.name} takes {MAX_REFERENCES} images: with the attendee's photo, at most "
+                             f"{MAX_REFERENCES - 1} references")
         if self.style is not None and self.avatar_type == "pet":
             raise ValueError("GenerateAvatar styles only apply to human avatars (avatar_type: pet takes none)")
         return self
@@ -208,6 +228,11 @@ class HunyuanSettings(BaseModel):
         value = self.resolution or ""
         if spec.resolution_field is None:
             raise ValueError(f"{spec.name} takes no resolution")
+        if spec.name == TEXT_TO_IMAGE_3:
+            problem = t2i3_resolution_problem(value)
+            if problem:
+                raise ValueError(problem)
+            return
         if spec.free_resolution is not None:
             low, high = spec.free_resolution
             try:

@@ -71,7 +71,18 @@ class OfflineProvider:
                                                 int(request.seed), (width, height), request.face_box)
             return GeneratedImage(data=data, content_type=content_type, provider=self.name,
                                   model=f"{MODEL}/{request.kind}")
+        if request.history:  # a "change it" edit: the first picture's scene, changed by each instruction
+            from .painter.render import paint_edit
+
+            image = paint_edit(request.history[0], (*request.history[1:], request.prompt), int(request.seed),
+                               request.style, (width, height))
+            return GeneratedImage(data=png_bytes(image), content_type="image/png", provider=self.name,
+                                  model=f"{MODEL}/edit")
         image = paint(request.prompt, int(request.seed), request.style, (width, height))
+        if request.references:  # rehearsing 混元生图 3.0 with references: the mascot (or product) in the scene
+            from .references import place_reference
+
+            image = place_reference(image, request.references[0])
         return GeneratedImage(data=png_bytes(image), content_type="image/png", provider=self.name, model=MODEL)
 
     def finish(self, request: FinishRequest) -> GeneratedImage:

@@ -17,8 +17,10 @@ from posterbooth.i18n import FAILURE_MESSAGES, use_locale
 from posterbooth.models import ACTIVE_STATUSES, Participation
 from posterbooth.participations import by_public_id, progress_fields
 from posterbooth.providers import concurrency
+from posterbooth.versions import pending
 from posterbooth.views import campaigns
 from posterbooth.views.drafts import save_draft
+from posterbooth.views.edits import edit_context, edit_progress
 
 bp = Blueprint("result", __name__, url_prefix="/r")
 
@@ -61,7 +63,11 @@ def show(public_id: str) -> Any:
     if participation.status == "done" and not participation.hidden:
         from posterbooth.views.share import poster_page
 
-        return poster_page(loaded, participation)
+        editing = pending(get_db(), participation.id) if loaded.definition.edits else None
+        if editing is not None and participation.device_id == device_id():  # a "change it" edit is being made
+            return render_template("result/waiting.html", editing=editing,
+                                   progress=_progress(edit_progress(participation, editing)), **context)
+        return poster_page(loaded, participation, **edit_context(loaded, participation))
     message = FAILURE_MESSAGES.get(participation.error_code, FAILURE_MESSAGES["internal"])
     if participation.hidden:
         message = FAILURE_MESSAGES["expired" if participation.poster_deleted_at else "removed"]
@@ -78,7 +84,11 @@ def status(public_id: str) -> Any:
     if fields is None:
         abort(404)
     data: dict[str, Any] = {"status": fields.status}
-    if fields.status in ACTIVE_STATUSES:
+    editing = pending(get_db(), fields.id) if fields.status == "done" else None
+    if editing is not None:  # a "change it" edit: the page waits for the new version
+        data["status"] = editing.status
+        fields = edit_progress(fields, editing)
+    if data["status"] in ACTIVE_STATUSES:
         info = _progress(fields)
         if info is not None:
             data.update(ahead=info.ahead, estimate_seconds=info.estimate_seconds, started=info.started,

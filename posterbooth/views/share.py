@@ -144,7 +144,7 @@ def thumbnail(token: str) -> Any:
     return response
 
 
-def poster_page(loaded: LoadedCampaign, participation: Participation) -> Any:
+def poster_page(loaded: LoadedCampaign, participation: Participation, **extra: Any) -> Any:
     """Render the attendee's finished poster with the ways to save and share it that fit their browser.
 
     Someone else's device (a friend who got this page's link) is sent to the share page, whose
@@ -158,6 +158,6 @@ def poster_page(loaded: LoadedCampaign, participation: Participation) -> Any:
     name = f"{campaign.slug}-poster.jpg"
     response = make_response(render_template(
         "result/poster.html", **context, poster_url=context["links"]["poster"], share_url=share_url,
-        download_name=name, poster_file=name,
+        download_name=name, poster_file=name, **extra,
     ))
     return finish_page(response, context["jssdk"])

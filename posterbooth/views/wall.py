@@ -72,12 +72,14 @@ def _feed(loaded: LoadedCampaign, key: str) -> dict[str, Any]:
         db = get_db()
         cached = {
             "count": posters_made(db, loaded.slug),
-            "posters": [{"id": p.content_id, "src": url_for("wall.poster", slug=loaded.slug, content_id=p.content_id)}
+            # v: which file (an edited poster's chosen version) - a new choice is a new URL, past the browser cache
+            "posters": [{"id": p.content_id, "src": url_for("wall.poster", slug=loaded.slug, content_id=p.content_id,
+                                                            v=p.poster_path.rsplit("/", 1)[-1][:8])}
                         for p in wall_posters(db, loaded.slug, moderation)],
         }
         with _lock:
             feeds[cache_key] = cached
-    suffix = f"?key={key}"
+    suffix = f"&key={key}"
     return {"count": cached["count"], "poll": POLL_MS,
             "posters": [{"id": p["id"], "src": p["src"] + suffix} for p in cached["posters"]]}
 

@@ -25,6 +25,7 @@ from tests.fakes.tencent_rules import (
     ActionRule,
     ApiError,
 )
+from tests.fakes.tencent_t2i3 import T2I3_ACTIONS
 
 
 class RequestChecks:
@@ -127,6 +128,9 @@ class RequestChecks:
             return
         if action == "SubmitGlamPicJob":
             self._check_glam(params)  # type: ignore[attr-defined]  # tests.fakes.tencent_glam.GlamChecks
+            return
+        if action in T2I3_ACTIONS:  # 混元生图（3.0）with references: tests/fakes/tencent_t2i3.py
+            self.check_t2i3(action, params)  # type: ignore[attr-defined]
             return
         if action == "ImageToImage":
             styles = params.get("Styles", [])

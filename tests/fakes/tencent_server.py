@@ -23,6 +23,10 @@ version, field names and limits) and answers with the service's envelope:
   ``LogoParam.LogoUrl`` is downloaded like the input URLs: an unreachable one fails the request.
 * AI 美照 ``SubmitGlamPicJob`` / ``QueryGlamPicJob`` (:mod:`tests.fakes.tencent_glam`): URL-only template and
   photos, downloaded at submission; an unreachable or undecodable one fails the job.
+* ``SubmitHunyuanImageChatJob`` / ``QueryHunyuanImageChatJob`` ("change it" edits: ChatId continuity, at most
+  100 turns, History): :mod:`tests.fakes.tencent_chat`.
+* ``SubmitTextToImageJob`` / ``QueryTextToImageJob`` (混元生图 3.0 with reference ``Images``, downloaded at
+  once): :mod:`tests.fakes.tencent_t2i3`.
 * ``GET /results/<id>.png`` (``.gif`` for memes) serves the generated images (small gradients).
 
 Fault injection: :meth:`FakeTencentCloud.fail_next` (an error code, or one of
@@ -50,6 +54,7 @@ import uuid
 from collections import Counter, deque
 from typing import Any
 
+from tests.fakes.tencent_chat import CHAT_ACTIONS, ChatActions
 from tests.fakes.tencent_checks import RequestChecks
 from tests.fakes.tencent_glam import GlamChecks
 from tests.fakes.tencent_http import _Handler, _Server
@@ -68,6 +73,7 @@ from tests.fakes.tencent_rules import (
     ReceivedCall,
     _Fault,
 )
+from tests.fakes.tencent_t2i3 import TextToImage3Checks
 
 __all__ = [
     "DEFAULT_SECRET_ID", "DEFAULT_SECRET_KEY", "TRANSPORT_FAULTS", "FakeTencentCloud", "gif_bytes", "gradient_png",
@@ -75,7 +81,7 @@ __all__ = [
 ]
 
 
-class FakeTencentCloud(RequestChecks, GlamChecks):
+class FakeTencentCloud(ChatActions, TextToImage3Checks, RequestChecks, GlamChecks):
     """A running fake of the Tencent Cloud image APIs on 127.0.0.1."""
 
     def __init__(
@@ -284,6 +290,8 @@ class FakeTencentCloud(RequestChecks, GlamChecks):
 
     def handle(self, action: str, params: dict[str, Any]) -> dict[str, Any]:
         """Run one verified, fault-free action and return its Response fields."""
+        if action in CHAT_ACTIONS:  # 混元生图（多轮对话）: tests/fakes/tencent_chat.py
+            return self.handle_chat(action, params)
         if action in _SYNC_AIART:
             return self._sync_aiart(action, params)
         if action in _JOB_ACTIONS:

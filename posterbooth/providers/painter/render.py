@@ -8,7 +8,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from .compose import Scene, compose
+from .compose import Scene, compose, fill_defaults
+from .edits import apply_edits
 from .keywords import read_prompt
 from .styles import STYLE_CLASSES, canonical_style, curve_table
 
@@ -60,5 +61,20 @@ def paint(prompt: str, seed: int, style: str = "", size: tuple[int, int] = (1024
     look = canonical_style(style)
     spec = read_prompt(prompt)
     scene = compose(spec, _rng("scene", seed, prompt), width, height)
+    canvas, contrast = render_scene(scene, look, _rng("texture", seed, look))
+    return to_image(canvas, _rng("dither", seed), contrast)
+
+
+def paint_edit(first_prompt: str, instructions: tuple[str, ...], seed: int, style: str = "",
+               size: tuple[int, int] = (1024, 1024)) -> Image.Image:
+    """Paint the first picture of a conversation again, its scene changed by the instructions (oldest first)."""
+    width, height = int(size[0]), int(size[1])
+    if width < 16 or height < 16:
+        raise ValueError(f"image size too small: {width}x{height}")
+    look = canonical_style(style)
+    # What the first picture's seed chose for the scene, then the instructions' changes; the composition's
+    # random draws are the first picture's, so the same landscape comes back in the new light or weather.
+    spec = apply_edits(fill_defaults(read_prompt(first_prompt), _rng("scene", seed, first_prompt)), instructions)
+    scene = compose(spec, _rng("scene", seed, first_prompt), width, height)
     canvas, contrast = render_scene(scene, look, _rng("texture", seed, look))
     return to_image(canvas, _rng("dither", seed), contrast)
