@@ -58,7 +58,9 @@ def prepare(scratch: Path, modules: list[str]) -> None:
             shutil.copytree(source, scratch / name, ignore=ignore)
         elif source.exists():
             shutil.copy2(source, scratch / name)
-    shutil.copy2(ROOT / "pyproject.toml", scratch / "pyproject.toml")
+    # One test process: mutmut runs pytest itself, for one mutant at a time (the suite's `-n 2` is for CI).
+    settings = (ROOT / "pyproject.toml").read_text(encoding="utf-8").replace(" -n 2", " -n 0")
+    (scratch / "pyproject.toml").write_text(settings, encoding="utf-8")
     chosen = {f"posterbooth/{m}.py" for m in modules}
     others = sorted(str(p.relative_to(scratch)) for p in (scratch / "posterbooth").rglob("*.py")
                     if str(p.relative_to(scratch)) not in chosen)
