@@ -35,6 +35,19 @@ def participation(app: Flask, public_id: str) -> Participation:
     with app.extensions["posterbooth.db"].session() as session:
         return session.scalars(select(Participation).where(Participation.public_id == public_id)).one()
 
+def _daylight(app: Flask, public_id: str) -> None:
+    """Give the participation a seed whose first picture is painted in daylight (the seed chooses the light
+    when the prompt does not), so that "sunset" and "night" must visibly change it."""
+    from posterbooth.providers.painter.compose import fill_defaults
+    from posterbooth.providers.painter.keywords import read_prompt
+    from posterbooth.providers.painter.render import _rng
+
+    with app.extensions["posterbooth.db"].session() as session:
+        found = session.scalars(select(Participation).where(Participation.public_id == public_id)).one()
+        found.seed = next(seed for seed in range(1, 500)
+                          if fill_defaults(read_prompt(found.prompt), _rng("scene", seed, found.prompt)).time == "day")
+        session.commit()
+
 
 def ask(client: FlaskClient, public_id: str, instruction: str, fields: dict[str, str] | None = None) -> Any:
     """Post an instruction from the result page, like the form does (or with an earlier page's fields)."""
@@ -132,6 +145,7 @@ def test_the_fake_keeps_conversations_as_documented() -> None:
 def test_three_edits_a_blocked_word_the_cap_and_choosing_an_earlier_version(app: Flask, client: FlaskClient,
                                                                             run_worker: Any) -> None:
     public_id = complete(client, SLUG, WISH).rsplit("/", 1)[-1]
+    _daylight(app, public_id)
     run_worker()
     first = participation(app, public_id)
     assert first.status == "done" and first.chosen_version == 1
