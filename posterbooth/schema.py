@@ -20,9 +20,11 @@ Identifier = Annotated[str, Field(pattern=ID_RE)]
 #: What the image provider makes; every kind but text_to_image starts from the attendee's photo(s).
 GENERATION_KINDS = (
     "text_to_image", "image_to_image", "avatar", "meme", "sketch_to_image", "product_background", "try_on",
+    "portrait",
 )
 GenerationKind = Literal[
     "text_to_image", "image_to_image", "avatar", "meme", "sketch_to_image", "product_background", "try_on",
+    "portrait",
 ]
 #: The named photo inputs each kind needs, one photo question each (the same names as the providers use).
 KIND_ROLES: dict[str, tuple[str, ...]] = {
@@ -33,10 +35,11 @@ KIND_ROLES: dict[str, tuple[str, ...]] = {
     "sketch_to_image": ("sketch",),
     "product_background": ("product",),
     "try_on": ("model", "garment"),
+    "portrait": ("photo",),
 }
 #: Kinds whose picture shows what the attendee's photo shows (a restyled photo, an avatar, a sticker, a try-on):
 #: the picture, poster, share card and thumbnail are deleted with the photo.
-LIKENESS_KINDS = frozenset({"image_to_image", "avatar", "meme", "try_on"})
+LIKENESS_KINDS = frozenset({"image_to_image", "avatar", "meme", "try_on", "portrait"})
 PhotoRole = Literal["photo", "sketch", "product", "model", "garment"]
 #: The answer stored for a photo question; the photo itself is kept apart (see posterbooth.photos).
 PHOTO_ANSWER = "photo"
@@ -226,7 +229,7 @@ class Generation(Model):
         "text_to_image",
         description="What is generated: text_to_image (from the prompt), or from the attendee's photo "
         "questions: image_to_image, avatar, meme (an animated GIF), sketch_to_image, product_background, "
-        "try_on (a model photo and a garment photo).",
+        "try_on (a model photo and a garment photo), portrait (AI 写真: a styled portrait of the attendee).",
     )
     width: int = Field(1024, ge=256, le=2048, description="Width of the generated image, in pixels.")
     height: int = Field(1024, ge=256, le=2048, description="Height of the generated image, in pixels.")
@@ -374,7 +377,7 @@ class Campaign(Model):
             if photos:
                 raise ValueError(
                     f"question {photos[0].id!r} asks for a photo, but generation.kind is {kind}: choose a kind "
-                    "that uses it (image_to_image, avatar, meme, sketch_to_image, product_background, try_on)"
+                    "that uses it (image_to_image, avatar, meme, sketch_to_image, product_background, try_on, portrait)"
                 )
             return
         if kind == "try_on" and self.generation.provider == "offline":

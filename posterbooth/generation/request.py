@@ -6,6 +6,7 @@ from posterbooth.campaigns import LoadedCampaign
 from posterbooth.config import Settings
 from posterbooth.models import Participation
 from posterbooth.photos import ProviderInputs, provider_inputs
+from posterbooth.providers import hunyuan_portrait
 from posterbooth.providers.base import GenerationRequest
 from posterbooth.providers.hunyuan_actions import rapid_style_name
 from posterbooth.storage import MediaStore
@@ -25,18 +26,27 @@ def build_request(loaded: LoadedCampaign, participation: Participation,
         # Rehearsing a 混元生图 2.0 campaign: the offline look of its named style (水彩, 水墨画, 粘土 ...).
         hunyuan = {**campaign.generation.hunyuan, **(style.settings.get("hunyuan", {}) if style else {})}
         render = rapid_style_name(hunyuan)
+    width, height, subject = campaign.generation.width, campaign.generation.height, ""
+    if campaign.generation.kind == "portrait":
+        # AI 写真: the picture's size is the StyleId's definition; the ModelId is made from the participation.
+        hunyuan = {**campaign.generation.hunyuan, **(style.settings.get("hunyuan", {}) if style else {})}
+        width, height = hunyuan_portrait.picture_size(hunyuan.get("definition"))
+        subject = hunyuan_portrait.model_id(participation.id, participation.public_id)
+        if not render and provider == "offline":
+            render = str(hunyuan.get("style", ""))  # the offline portrait's backdrop follows the StyleId
     return GenerationRequest(
         prompt=participation.prompt,
         negative_prompt=participation.negative_prompt,
         seed=participation.seed,
         style=render,
-        width=campaign.generation.width,
-        height=campaign.generation.height,
+        width=width,
+        height=height,
         kind=campaign.generation.kind,
         settings=settings,
         inputs=photos.data if photos else {},
         input_urls=photos.urls if photos else {},
         reference=str(participation.id),
+        subject=subject,
     )
 
 

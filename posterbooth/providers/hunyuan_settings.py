@@ -73,13 +73,14 @@ class HunyuanSettings(BaseModel):
         "quality; the default) or TextToImageLite (fast, synchronous); image_to_image: "
         "SubmitHunyuanImageJob (default) or ImageToImage (style codes); avatar: GenerateAvatar; meme: "
         "SubmitMemeJob; sketch_to_image: SketchToImage; product_background: ReplaceBackground; try_on: "
-        "ChangeClothes. Unset: the default for the campaign's generation.kind.",
+        "ChangeClothes; portrait: SubmitDrawPortraitJob. Unset: the default for the campaign's generation.kind.",
     )
     style: str | None = Field(
         None,
         description="Style code of the action (SubmitHunyuanImageJob: e.g. shuimo, dongman, youhua; "
         "TextToImageLite: e.g. 104 watercolour, 201 anime, 000 none; TextToImageRapid: 1-30 or the style's "
-        "name, e.g. 4 or 水彩). Unset: derived from the campaign style when it has an equivalent, else the "
+        "name, e.g. 4 or 水彩; SubmitDrawPortraitJob: the StyleId, e.g. hanfu_female). Unset: derived from the "
+        "campaign style when it has an equivalent, else the "
         "service default.",
     )
     resolution: str | None = Field(
@@ -139,6 +140,10 @@ class HunyuanSettings(BaseModel):
     )
     clothes_type: Literal["Upper-body", "Lower-body", "Dress"] | None = Field(
         None, description="ChangeClothes (required): the garment photo's type: Upper-body, Lower-body or Dress."
+    )
+    definition: Literal["sd", "hd", "hdpro", "uhd"] | None = Field(
+        None, description="SubmitDrawPortraitJob (AI 写真) only: sd 512x640 (the default), hd or hdpro 1024x1280 "
+        "(hdpro recommended), uhd 2048x2560.",
     )
 
     @field_validator("style", mode="before")
