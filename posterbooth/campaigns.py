@@ -204,6 +204,25 @@ def _check_finishing(campaign: Campaign, path: Path, node: yaml.Node | None) -> 
             _line_of(node, loc))
 
 
+def _check_portrait(campaign: Campaign, path: Path, node: yaml.Node | None) -> None:
+    """Check ``kind: portrait``: every style the attendee can pick names one of AI 写真's StyleIds."""
+    generation = campaign.generation
+    if generation.kind != "portrait":
+        return
+    if generation.provider == "openai":
+        loc: tuple[Any, ...] = ("generation", "provider")
+        raise CampaignError(path, _path_text(loc), "generation kind portrait (AI 写真) needs hunyuan, or offline to "
+                            "rehearse it; OpenAI-compatible APIs have no portrait action", _line_of(node, loc))
+    blocks: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+        (("styles", i, "settings"), style.settings.get("hunyuan", {})) for i, style in enumerate(campaign.styles)]
+    for loc, settings in blocks or [(("generation", "hunyuan"), {})]:
+        if not {**generation.hunyuan, **settings}.get("style"):
+            raise CampaignError(
+                path, _path_text(loc), "generation kind portrait needs an AI 写真 StyleId for each style: set "
+                "settings: {hunyuan: {style: <StyleId>}} (e.g. hanfu_female, dunhuang_female, newyear1_female, "
+                "zhengjian_male; see docs/campaigns.md)", _line_of(node, loc))
+
+
 def _check_templates(campaign: Campaign, path: Path, node: yaml.Node | None) -> None:
     sources: list[tuple[tuple[Any, ...], str]] = [
         (("prompt", "template"), campaign.prompt.template),
@@ -302,6 +321,7 @@ def load_campaign(folder: Path, raw: bytes | None = None, version: str = "") -> 
     _check_assets(campaign, folder, path, node)
     _check_provider_settings(campaign, path, node)
     _check_finishing(campaign, path, node)
+    _check_portrait(campaign, path, node)
     _check_templates(campaign, path, node)
     loaded = LoadedCampaign(definition=campaign, folder=folder, version=version,
                             source=raw.decode("utf-8"))

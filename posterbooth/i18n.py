@@ -47,6 +47,7 @@ FAILURE_MESSAGES = {
     "expired": _l("This poster was deleted when the campaign's storage period ended."),
     "photo_rejected": _l("The picture service could not use your photo. Please try another one: "
                          "a clear, well-lit photo works best."),
+    "face_rejected": _l("Please take a clearer photo of just you: one face, well lit, looking at the camera."),
     "photo_missing": _l("Your photo was deleted before the poster could be made. Please add it again."),
     "photo_deleted": _l("Your photo has been deleted, and with it the poster, share card and pictures made "
                         "from it."),

@@ -21,6 +21,9 @@ version, field names and limits) and answers with the service's envelope:
   ``ImageOutpainting`` (``Ratio``, refused when it is the source's own; the source centred on a wider or
   taller gradient) and ``RefineImage`` (the source enlarged to a 2048 px long side), synchronous aiart.
   ``LogoParam.LogoUrl`` is downloaded like the input URLs: an unreachable one fails the request.
+* AI 写真 (:mod:`tests.fakes.tencent_portrait`): ``UploadTrainPortraitImages`` (downloads ``BaseUrl``),
+  ``SubmitDrawPortraitJob`` / ``QueryDrawPortraitJob`` (``INIT``..``DONE``, ``ResultUrls``); face refusals with
+  ``fail_face_next``.
 * ``GET /results/<id>.png`` (``.gif`` for memes) serves the generated images (small gradients).
 
 Fault injection: :meth:`FakeTencentCloud.fail_next` (an error code, or one of
@@ -51,6 +54,7 @@ from typing import Any
 from tests.fakes.tencent_checks import RequestChecks
 from tests.fakes.tencent_http import _Handler, _Server
 from tests.fakes.tencent_images import finished_png, gif_bytes, gradient_png
+from tests.fakes.tencent_portrait import PORTRAIT_ACTIONS, PortraitActions
 from tests.fakes.tencent_rules import (
     _JOB_ACTIONS,
     _MODERATION_CHAOS,
@@ -72,7 +76,7 @@ __all__ = [
 ]
 
 
-class FakeTencentCloud(RequestChecks):
+class FakeTencentCloud(PortraitActions, RequestChecks):
     """A running fake of the Tencent Cloud image APIs on 127.0.0.1."""
 
     def __init__(
@@ -123,6 +127,7 @@ class FakeTencentCloud(RequestChecks):
         self.inputs: dict[str, list[tuple[str, int, int, str]]] = {}
         #: The last decoded input picture per handler thread (outpainting and refining answer from it).
         self.last_input: dict[int, bytes] = {}
+        self.portrait_models: dict[str, bytes] = {}
         self._sync_busy: Counter[str] = Counter()
         self._faults: dict[str, deque[_Fault]] = {}
         self._job_faults: deque[_Fault] = deque()
@@ -282,6 +287,8 @@ class FakeTencentCloud(RequestChecks):
         """Run one verified, fault-free action and return its Response fields."""
         if action in _SYNC_AIART:
             return self._sync_aiart(action, params)
+        if action in PORTRAIT_ACTIONS:
+            return self._portrait(action, params)
         if action in _JOB_ACTIONS:
             with self._lock:
                 if self._unfinished_locked(action) >= self.concurrency:

@@ -1,9 +1,10 @@
-"""Offline AI 写真: the attendee, cut out of their photo, retouched and dressed in the theme's colours on a themed
-backdrop (Hanfu moon gate, Dunhuang mural halo, New Year lanterns, a plain ID-photo blue, a studio or a garden).
+"""Offline AI 写真: the attendee's photo, retouched and graded in the theme's colours, framed in a window on a
+themed backdrop (a Hanfu moon gate among ink hills, a Dunhuang mural arch with a halo, a New Year arch between
+lanterns, an ID photo's blue card, a studio or a garden).
 
 The theme follows the campaign style's StyleId (``hanfu_female`` → hanfu, ``zhengjian_male`` → ID photo ...)
-or its ``render`` hint (one of :data:`THEMES`). It is an honest rehearsal: the attendee's own face and hair,
-graded and softened; nothing is invented.
+or its ``render`` hint (one of :data:`THEMES`). It is an honest rehearsal: the attendee's own photo, graded and
+softened; nothing is invented, and the person is not cut out (an ID photo keeps the photo's own background).
 """
 
 from __future__ import annotations
@@ -11,8 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .background import cut_out
-from .face import FaceBox, find_face
+from .face import find_face
 from .pixels import feather, fractal_noise, resize, rng_for
 
 THEMES = ("hanfu", "dunhuang", "newyear", "id", "garden", "studio")
@@ -57,29 +57,6 @@ def _frame(rgb: np.ndarray, size: tuple[int, int], id_photo: bool) -> np.ndarray
     return resize(rgb[y:y + crop_h, x:x + crop_w], size)
 
 
-def _figure(framed: np.ndarray, face: FaceBox) -> tuple[np.ndarray, int]:
-    """Return the person's soft mask (the cut-out, kept to a head-and-shoulders shape) and the shoulders' row."""
-    h, w = framed.shape[:2]
-    fx, fy = face.centre
-    fw, fh = max(face.width, w // 6), max(face.height, h // 6)
-    prior = np.zeros((h, w), np.float32)
-    cv2.ellipse(prior, (int(fx), int(fy - fh * 0.3)), (int(fw * 0.85), int(fh * 0.85)), 0, 0, 360, 1.0, -1)  # hair
-    cv2.ellipse(prior, (int(fx), int(fy + fh * 0.05)), (int(fw * 0.56), int(fh * 0.68)), 0, 0, 360, 1.0, -1)
-    shoulders = int(min(h * 0.9, fy + fh * 0.95))
-    cv2.rectangle(prior, (int(fx - fw * 0.26), int(fy)), (int(fx + fw * 0.26), shoulders), 1.0, -1)
-    body = np.array([(fx - fw * 0.9, shoulders - fh * 0.1), (fx + fw * 0.9, shoulders - fh * 0.1),
-                     (fx + fw * 1.6, h), (fx - fw * 1.6, h)], np.int32)
-    cv2.fillPoly(prior, [body], 1.0)
-    prior = feather(prior, w / 60)
-    solid = np.zeros((h, w), np.float32)  # the face itself is never cut (the mouth is not the backdrop)
-    cv2.ellipse(solid, (int(fx), int(fy)), (int(fw * 0.42), int(fh * 0.5)), 0, 0, 360, 1.0, -1)
-    cv2.rectangle(solid, (int(fx - fw * 0.16), int(fy)), (int(fx + fw * 0.16), shoulders), 1.0, -1)
-    cv2.fillPoly(solid, [np.array([(fx - fw * 0.8, shoulders + fh * 0.15), (fx + fw * 0.8, shoulders + fh * 0.15),
-                                   (fx + fw * 1.4, h), (fx - fw * 1.4, h)], np.int32)], 1.0)
-    mask = np.maximum(cut_out(framed) * prior, feather(solid, w / 120))
-    return np.clip(mask, 0, 1), int(shoulders - fh * 0.1)
-
-
 def _gradient(h: int, w: int, top: tuple[int, ...], bottom: tuple[int, ...]) -> np.ndarray:
     t = np.linspace(0, 1, h, dtype=np.float32)[:, None, None]
     return ((1 - t) * np.asarray(top, np.float32) + t * np.asarray(bottom, np.float32)) / 255.0 * np.ones(
@@ -122,8 +99,6 @@ def _backdrop(theme: str, full_w: int, full_h: int, seed: int) -> np.ndarray:
             ridge = h * (0.62 + 0.08 * i) + h * 0.05 * np.sin(np.linspace(0, 3 + i, w) + rng.uniform(0, 6))
             hill = (np.arange(h)[:, None] > ridge[None, :]).astype(np.float32)
             canvas *= (1 - feather(hill, w / 60) * (1 - shade))[..., None]
-        _lay(canvas, _disc(h, w, head, w * 0.35), (250, 246, 236), 0.35)
-        _lay(canvas, _disc(h, w, head, w * 0.36, max(3, w // 40)), (120, 86, 70), 0.85)
         cv2.line(canvas, (0, int(h * 0.06)), (int(w * 0.32), int(h * 0.3)), (0.32, 0.22, 0.18), line, cv2.LINE_AA)
         cv2.line(canvas, (int(w * 0.12), int(h * 0.13)), (int(w * 0.2), int(h * 0.06)), (0.32, 0.22, 0.18),
                  max(1, line // 2), cv2.LINE_AA)
@@ -137,9 +112,10 @@ def _backdrop(theme: str, full_w: int, full_h: int, seed: int) -> np.ndarray:
             band = np.zeros((h, w), np.float32)
             band[int(h * y0):int(h * y0) + max(4, h // 40)] = 1.0
             _lay(canvas, band, colour, 0.9)
-        _lay(canvas, _disc(h, w, head, w * 0.4), (240, 208, 140), 0.35)
+        halo = (w * 0.5, h * 0.1 + w * 0.38)  # around the arch's top, where the head is
+        _lay(canvas, _disc(h, w, halo, w * 0.5), (240, 208, 140), 0.35)
         for k, colour in enumerate(((236, 196, 110), (58, 132, 140), (236, 196, 110), (150, 60, 44))):
-            _lay(canvas, _disc(h, w, head, w * (0.42 - 0.05 * k), max(2, w // 90)), colour, 0.9)
+            _lay(canvas, _disc(h, w, halo, w * (0.56 - 0.04 * k), max(2, w // 90)), colour, 0.9)
         xs = np.linspace(0, 1, 120)
         for side in (-1, 1):
             pts = np.stack([w * (0.5 + side * (0.15 + 0.35 * xs)), h * (0.58 - 0.34 * xs + 0.05 * np.sin(xs * 9))], 1)
@@ -165,31 +141,37 @@ def _backdrop(theme: str, full_w: int, full_h: int, seed: int) -> np.ndarray:
     return resize(np.clip(canvas, 0, 1), (full_w, full_h))
 
 
-def _dress(subject: np.ndarray, mask: np.ndarray, theme: str, chin: int) -> np.ndarray:
-    """Recolour the clothes (the figure below the chin) in the theme's garment colour, keeping their folds."""
-    h, w = mask.shape
-    _top, _bottom, garment, trim, _grade = _PALETTES[theme]
-    below = np.zeros((h, w), np.float32)
-    below[int(chin):] = 1.0
-    clothes = feather(below, h / 60) * mask
-    light = cv2.cvtColor((subject * 255).astype(np.uint8), cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
-    middle = float(np.median(light[clothes > 0.5])) if np.any(clothes > 0.5) else 0.5
-    shading = 1.0 + 0.8 * (light - middle)  # the folds' light and shade around the garment colour
-    dyed = np.asarray(garment, np.float32)[None, None, :] / 255.0 * shading[..., None]
-    out = subject * (1 - clothes[..., None]) + np.clip(dyed, 0, 1) * clothes[..., None]
-    collar = np.zeros((h, w), np.float32)
-    neck = (w // 2, int(chin + h * 0.05))
-    if theme in ("hanfu", "dunhuang", "newyear"):  # a crossed collar (交领) in the trim colour
-        thick = max(4, w // 30)  # right over left: a long stroke and a short one meeting it
-        cv2.line(collar, (neck[0] - int(w * 0.15), int(chin)), (neck[0] + int(w * 0.06), int(chin + h * 0.22)), 1.0,
-                 thick, cv2.LINE_AA)
-        cv2.line(collar, (neck[0] + int(w * 0.15), int(chin)), (neck[0] + int(w * 0.01), int(chin + h * 0.11)),
-                 1.0, thick, cv2.LINE_AA)
-    elif theme == "id":  # a white shirt collar
-        cv2.fillPoly(collar, [np.array([(neck[0] - w // 9, int(chin)), (neck[0], int(chin + h * 0.09)),
-                                        (neck[0] + w // 9, int(chin))], np.int32)], 1.0, cv2.LINE_AA)
-    collar = feather(collar, 1.2) * clothes
-    return out * (1 - collar[..., None]) + np.asarray(trim, np.float32) / 255.0 * collar[..., None]
+def _window(theme: str, w: int, h: int) -> np.ndarray:
+    """Return the soft mask of the window the portrait shows through: a moon gate, an arch, or an ID card."""
+    mask = np.zeros((h, w), np.float32)
+    if theme == "hanfu":
+        cv2.circle(mask, (w // 2, int(h * 0.46)), int(w * 0.41), 1.0, -1, cv2.LINE_AA)
+    elif theme == "id":
+        mask[int(h * 0.04):int(h * 0.96), int(w * 0.05):int(w * 0.95)] = 1.0
+        return mask
+    else:
+        left, right, top, bottom = int(w * 0.12), int(w * 0.88), int(h * 0.1), int(h * (0.9 if theme != "dunhuang"
+                                                                                             else 0.86))
+        radius = (right - left) // 2
+        cv2.circle(mask, (w // 2, top + radius), radius, 1.0, -1, cv2.LINE_AA)
+        mask[top + radius:bottom, left:right] = 1.0
+    return feather(mask, 0.8)
+
+
+def _frame_lines(canvas: np.ndarray, window: np.ndarray, theme: str, w: int) -> np.ndarray:
+    """Draw the window's frame: a dark wood ring, a gold double border, or a mural border."""
+    colours = {"hanfu": ((110, 76, 60), (226, 196, 150)), "dunhuang": ((58, 132, 140), (236, 196, 110)),
+               "newyear": ((244, 196, 82), (160, 20, 30)), "garden": ((255, 255, 255), (226, 180, 190)),
+               "studio": ((210, 200, 180), (60, 60, 70))}
+    if theme not in colours:
+        return canvas
+    binary = (window > 0.5).astype(np.uint8)
+    outer, inner = colours[theme]
+    for grow, colour in ((max(3, w // 45), outer), (max(2, w // 120), inner)):
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
+        ring = feather(cv2.dilate(binary, kernel).astype(np.float32) - binary, 0.8)
+        canvas = canvas + (np.asarray(colour, np.float32) / 255.0 - canvas) * ring[..., None]
+    return canvas
 
 
 def portrait(rgb: np.ndarray, style: str, seed: int, size: tuple[int, int]) -> np.ndarray:
@@ -197,24 +179,24 @@ def portrait(rgb: np.ndarray, style: str, seed: int, size: tuple[int, int]) -> n
     theme = theme_of(style)
     w, h = size
     framed = _frame(rgb, size, theme == "id")
-    face = find_face(framed)
-    mask, shoulders = _figure(framed, face)
     subject = framed.astype(np.float32) / 255.0
-    # Retouch: smoothed skin (edge-preserving), a soft glow, the theme's colour grade.
+    # Retouch: smoothed skin (edge-preserving), a soft glow, the theme's colour grade, a painted touch.
     smooth = cv2.bilateralFilter(framed, 9, 40, 9).astype(np.float32) / 255.0
-    subject = 0.45 * subject + 0.55 * smooth
+    subject = 0.4 * subject + 0.6 * smooth
     glow = cv2.GaussianBlur(subject, (0, 0), max(2.0, w / 80))
     subject = 1 - (1 - subject) * (1 - 0.25 * glow)
     subject = np.clip(subject * np.asarray(_PALETTES[theme][4], np.float32) / 255.0 * 1.04, 0, 1)
-    subject = _dress(subject, mask, theme, shoulders)
-    canvas = _backdrop(theme, w, h, seed)
-    if theme != "id":  # a soft shadow behind the figure
-        shadow = cv2.GaussianBlur(mask, (0, 0), w / 40)
-        shadow = np.roll(shadow, (h // 80, w // 60), axis=(0, 1))
-        canvas *= (1 - 0.35 * shadow)[..., None]
-    out = canvas * (1 - mask[..., None]) + subject * mask[..., None]
-    if theme != "id":  # a gentle vignette
+    if theme != "id":  # the photo's own backdrop fades into the theme's colours at the window's edge
+        top, bottom = _PALETTES[theme][0], _PALETTES[theme][1]
+        tint = _gradient(h, w, top, bottom)
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-        r = np.sqrt(((xx - w / 2) / w) ** 2 + ((yy - h / 2) / h) ** 2)
-        out *= np.clip(1.08 - 0.45 * r, 0, 1)[..., None]
+        r = np.sqrt(((xx - w / 2) / (w * 0.5)) ** 2 + ((yy - h * 0.42) / (h * 0.62)) ** 2)
+        fade = np.clip((r - 0.55) / 0.6, 0, 1)[..., None] * 0.55
+        subject = subject * (1 - fade) + tint * fade
+    canvas = _backdrop(theme, w, h, seed)
+    window = _window(theme, w, h)
+    shadow = np.roll(cv2.GaussianBlur(window, (0, 0), w / 60), (h // 90, w // 90), axis=(0, 1))
+    canvas *= (1 - 0.35 * shadow)[..., None]
+    out = canvas * (1 - window[..., None]) + subject * window[..., None]
+    out = _frame_lines(out, window, theme, w)
     return np.clip(out * 255 + 0.5, 0, 255).astype(np.uint8)
