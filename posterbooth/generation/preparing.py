@@ -22,9 +22,14 @@ STEPS = (UPLOAD_STEP,)
 SEPARATOR = "+"
 
 
+def steps_for(kind: str) -> tuple[str, ...]:
+    """Return the preparation steps a generation kind needs, in the order they run."""
+    return (UPLOAD_STEP,) if kind == "portrait" else ()
+
+
 def wanted(campaign: Campaign) -> tuple[str, ...]:
     """Return the preparation steps a campaign's generation needs, in the order they run."""
-    return (UPLOAD_STEP,) if campaign.generation.kind == "portrait" else ()
+    return steps_for(campaign.generation.kind)
 
 
 def done(provider_model: str) -> set[str]:

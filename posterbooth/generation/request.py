@@ -9,6 +9,7 @@ from posterbooth.photos import ProviderInputs, provider_inputs
 from posterbooth.providers import hunyuan_portrait
 from posterbooth.providers.base import GenerationRequest
 from posterbooth.providers.hunyuan_actions import rapid_style_name
+from posterbooth.schema import Campaign, Style
 from posterbooth.storage import MediaStore
 
 
@@ -28,12 +29,8 @@ def build_request(loaded: LoadedCampaign, participation: Participation,
         render = rapid_style_name(hunyuan)
     width, height, subject = campaign.generation.width, campaign.generation.height, ""
     if campaign.generation.kind == "portrait":
-        # AI 写真: the picture's size is the StyleId's definition; the ModelId is made from the participation.
-        hunyuan = {**campaign.generation.hunyuan, **(style.settings.get("hunyuan", {}) if style else {})}
-        width, height = hunyuan_portrait.picture_size(hunyuan.get("definition"))
+        width, height, render = portrait_look(campaign, style, provider)
         subject = hunyuan_portrait.model_id(participation.id, participation.public_id)
-        if not render and provider == "offline":
-            render = str(hunyuan.get("style", ""))  # the offline portrait's backdrop follows the StyleId
     return GenerationRequest(
         prompt=participation.prompt,
         negative_prompt=participation.negative_prompt,
@@ -48,6 +45,16 @@ def build_request(loaded: LoadedCampaign, participation: Participation,
         reference=str(participation.id),
         subject=subject,
     )
+
+
+def portrait_look(campaign: Campaign, style: Style | None, provider: str) -> tuple[int, int, str]:
+    """Return an AI 写真 picture's size (its definition's) and its render hint (offline: the StyleId's theme)."""
+    hunyuan = {**campaign.generation.hunyuan, **(style.settings.get("hunyuan", {}) if style else {})}
+    width, height = hunyuan_portrait.picture_size(hunyuan.get("definition"))
+    render = style.render if style else ""
+    if not render and provider == "offline":
+        render = str(hunyuan.get("style", ""))  # the offline portrait's backdrop follows the StyleId
+    return width, height, render
 
 
 def photo_inputs(settings: Settings, media: MediaStore, participation: Participation) -> ProviderInputs:
