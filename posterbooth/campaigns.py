@@ -209,10 +209,6 @@ def _check_portrait(campaign: Campaign, path: Path, node: yaml.Node | None) -> N
     generation = campaign.generation
     if generation.kind != "portrait":
         return
-    if generation.provider == "openai":
-        loc: tuple[Any, ...] = ("generation", "provider")
-        raise CampaignError(path, _path_text(loc), "generation kind portrait (AI 写真) needs hunyuan, or offline to "
-                            "rehearse it; OpenAI-compatible APIs have no portrait action", _line_of(node, loc))
     blocks: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
         (("styles", i, "settings"), style.settings.get("hunyuan", {})) for i, style in enumerate(campaign.styles)]
     for loc, settings in blocks or [(("generation", "hunyuan"), {})]:
