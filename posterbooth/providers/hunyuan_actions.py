@@ -385,6 +385,8 @@ ACTIONS[portrait.DRAW_ACTION] = ActionSpec(
     resolutions=(),
     settings_fields={**_COMMON_FIELDS, "definition": "Definition"},
     style_field="StyleId",
+    # The photo goes once, by URL, to the upload step before the draw (UploadTrainPortraitImages' BaseUrl).
+    inputs=(ImageInput("photo", url="BaseUrl"),),
     kinds=frozenset({"portrait"}),
     prompt_field=None,
     prompt_required=False,

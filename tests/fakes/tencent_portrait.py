@@ -19,7 +19,8 @@ from tests.fakes.tencent_rules import _AIART, _AIART_REGIONS, _LOGO_FIELDS, RULE
 
 UPLOAD, DRAW, QUERY = "UploadTrainPortraitImages", "SubmitDrawPortraitJob", "QueryDrawPortraitJob"
 PORTRAIT_ACTIONS = (UPLOAD, DRAW, QUERY)
-STYLE_IDS = frozenset("""
+#: The documented StyleIds, written out here (the fake checks against the docs, not against the client's list).
+_DOCUMENTED_STYLES = """
 zhengjian_female zhengjian_shorthair_female zhengjian_male grey_suit_male beige_suit_male white_sweater_male
 hanfu_female hanfu2_female green_female white_sweater_female sports_female bow_female wreath_female
 black_dress1_female black_dress2_female black_dress3_female wedding_female wedding2_female forest_female
@@ -27,7 +28,8 @@ flower_female qipao_female feather_female lolita_female blue_shirt_female green_
 fire_female christmas1_female christmas2_female christmas3_female newyear1_female newyear2_female newyear3_female
 newyear5_female labour_female elderly_female elderly_male princess_female childlike_female little_girl little_boy
 underwater_female wing_female minzu_female ancient_female dunhuang_female simple
-""".split())
+"""
+STYLE_IDS = frozenset(_DOCUMENTED_STYLES.split())
 DEFINITIONS = {"sd": (512, 640), "hd": (1024, 1280), "hdpro": (1024, 1280), "uhd": (2048, 2560)}
 _MODEL_ID = re.compile(r"[A-Za-z0-9_]+")
 #: The face refusals the fake can inject (Tencent documents no codes for them; these read like the service's).
