@@ -285,7 +285,7 @@ def hunyuan_app(app_env, monkeypatch) -> Iterator[tuple]:
 def test_hunyuan_portrait_through_the_fake_fetches_the_signed_photo(hunyuan_app) -> None:
     app, fake = hunyuan_app
     client = app.test_client()
-    big = jpeg(synthetic_portrait(seed=2, size=(1536, 2048)))  # stored under 2000 px: the upload takes no more
+    big = jpeg(synthetic_portrait(seed=2).resize((1536, 2048)))  # stored under 2000 px: the upload takes no more
     public_id = submit(client, big)
     p = drive(app, public_id)
     assert p.status == "done", p.error_detail
