@@ -190,6 +190,10 @@ def test_other_refusals_keep_their_kind(provider, fake, photo_url) -> None:
         with pytest.raises(ProviderError) as info:
             provider.start(portrait_request(photo_url))
         assert info.value.kind == kind
+    fake.fail_next(UPLOAD_ACTION, "FailedOperation.RequestTimeout", "人脸检测超时")  # busy, not the attendee's face
+    with pytest.raises(ProviderError) as info:
+        provider.prepare(UPLOAD_STEP, portrait_request(photo_url))
+    assert (info.value.kind, info.value.reason) == ("retryable", "")
     with pytest.raises(ProviderError) as info:
         provider.start(portrait_request(photo_url, style=None))
     assert info.value.code == "MissingStyle"

@@ -25,7 +25,7 @@ from typing import Any
 from posterbooth.providers.base import GeneratedImage, GenerationRequest, Pending, ProviderError, RemoteJobFailed
 from posterbooth.providers.base import result_ready as _result_ready
 from posterbooth.providers.results import Fetch
-from posterbooth.providers.tencent import TencentCloudClient, classify_code
+from posterbooth.providers.tencent import TencentCloudClient, classify_code, known_retryable
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +79,12 @@ def face_problem(code: str, message: str) -> bool:
 
 
 def face_refusal(exc: ProviderError) -> ProviderError:
-    """Return a refusal about the photo's face(s) as one the attendee can fix (``face_rejected``), else ``exc``."""
-    if exc.kind in ("bad_request", "moderation", "retryable") and face_problem(exc.code, exc.message):
+    """Return a refusal about the photo's face(s) as one the attendee can fix (``face_rejected``), else ``exc``.
+
+    A documented transient failure (a timeout, a busy engine) stays one, whatever its message says.
+    """
+    transient = exc.kind == "retryable" and known_retryable(exc.code)
+    if exc.kind in ("bad_request", "moderation", "retryable") and not transient and face_problem(exc.code, exc.message):
         return type(exc)("moderation", exc.code, f"the photo cannot be used: {exc.message}", reason="face_rejected")
     return exc
 
@@ -153,7 +157,7 @@ def job_error(job_id: str, response: Mapping[str, Any]) -> RemoteJobFailed:
     """Return the failure of a draw job, classified (face problems: ``face_rejected``)."""
     code = str(response.get("JobErrorCode") or "JobFailed")
     message = str(response.get("JobErrorMsg") or response.get("JobStatusMsg") or "job failed")
-    if face_problem(code, message):
+    if face_problem(code, message) and not known_retryable(code):
         return RemoteJobFailed("moderation", code, f"job {job_id}: the photo cannot be used: {message}",
                                reason="face_rejected")
     kind = classify_code(code)
