@@ -95,8 +95,8 @@ def _backdrop(theme: str, full_w: int, full_h: int, seed: int) -> np.ndarray:
     line = max(2, w // 90)
     if theme == "hanfu":
         # Ink-wash hills, a round moon gate behind the head, and a branch of plum blossom.
-        for i, shade in enumerate((0.82, 0.72)):
-            ridge = h * (0.62 + 0.08 * i) + h * 0.05 * np.sin(np.linspace(0, 3 + i, w) + rng.uniform(0, 6))
+        for i, shade in enumerate((0.9, 0.8)):
+            ridge = h * (0.7 + 0.08 * i) + h * 0.05 * np.sin(np.linspace(0, 3 + i, w) + rng.uniform(0, 6))
             hill = (np.arange(h)[:, None] > ridge[None, :]).astype(np.float32)
             canvas *= (1 - feather(hill, w / 60) * (1 - shade))[..., None]
         cv2.line(canvas, (0, int(h * 0.06)), (int(w * 0.32), int(h * 0.3)), (0.32, 0.22, 0.18), line, cv2.LINE_AA)
@@ -145,7 +145,7 @@ def _window(theme: str, w: int, h: int) -> np.ndarray:
     """Return the soft mask of the window the portrait shows through: a moon gate, an arch, or an ID card."""
     mask = np.zeros((h, w), np.float32)
     if theme == "hanfu":
-        cv2.circle(mask, (w // 2, int(h * 0.46)), int(w * 0.41), 1.0, -1, cv2.LINE_AA)
+        cv2.circle(mask, (w // 2, int(h * 0.48)), int(w * 0.44), 1.0, -1, cv2.LINE_AA)
     elif theme == "id":
         mask[int(h * 0.04):int(h * 0.96), int(w * 0.05):int(w * 0.95)] = 1.0
         return mask
