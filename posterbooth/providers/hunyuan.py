@@ -9,6 +9,9 @@ Photos go as base64 where the action takes it (``InputImage``,
 ``ContentImage.ImageBase64``), else as the short-lived signed URLs the worker
 puts in ``GenerationRequest.input_urls`` (``ProductUrl``, ``ModelUrl``,
 ``ClothesUrl``).
+
+AI 写真 (``kind: portrait``) is :mod:`posterbooth.providers.hunyuan_portrait`: :meth:`HunyuanProvider.prepare`
+uploads the photo (its ``BaseUrl``), then :meth:`~HunyuanProvider.start` and :meth:`~HunyuanProvider.resume` draw.
 """
 
 from __future__ import annotations
