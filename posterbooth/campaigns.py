@@ -214,6 +214,21 @@ def _check_glam(campaign: Campaign, folder: Path, path: Path, node: yaml.Node | 
         raise CampaignError(path, _path_text(loc), message, _line_of(node, loc))
 
 
+def _check_portrait(campaign: Campaign, path: Path, node: yaml.Node | None) -> None:
+    """Check ``kind: portrait``: every style the attendee can pick names one of AI 写真's StyleIds."""
+    generation = campaign.generation
+    if generation.kind != "portrait":
+        return
+    blocks: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+        (("styles", i, "settings"), style.settings.get("hunyuan", {})) for i, style in enumerate(campaign.styles)]
+    for loc, settings in blocks or [(("generation", "hunyuan"), {})]:
+        if not {**generation.hunyuan, **settings}.get("style"):
+            raise CampaignError(
+                path, _path_text(loc), "generation kind portrait needs an AI 写真 StyleId for each style: set "
+                "settings: {hunyuan: {style: <StyleId>}} (e.g. hanfu_female, dunhuang_female, newyear1_female, "
+                "zhengjian_male; see docs/campaigns.md)", _line_of(node, loc))
+
+
 def _check_templates(campaign: Campaign, path: Path, node: yaml.Node | None) -> None:
     sources: list[tuple[tuple[Any, ...], str]] = [
         (("prompt", "template"), campaign.prompt.template),
@@ -317,6 +332,7 @@ def load_campaign(folder: Path, raw: bytes | None = None, version: str = "") -> 
     if bad_reference is not None:
         loc, message = bad_reference
         raise CampaignError(path, _path_text(loc), message, _line_of(node, loc))
+    _check_portrait(campaign, path, node)
     _check_templates(campaign, path, node)
     loaded = LoadedCampaign(definition=campaign, folder=folder, version=version,
                             source=raw.decode("utf-8"))

@@ -49,6 +49,7 @@ FAILURE_MESSAGES = {
                          "a clear, well-lit photo works best."),
     "photo_face": _l("The picture service could not find just one clear face in your photo. Please take a clearer "
                      "photo of just you: your face to the camera, well lit, with no one else in it."),
+    "face_rejected": _l("Please take a clearer photo of just you: one face, well lit, looking at the camera."),
     "photo_missing": _l("Your photo was deleted before the poster could be made. Please add it again."),
     "photo_deleted": _l("Your photo has been deleted, and with it the poster, share card and pictures made "
                         "from it."),

@@ -22,10 +22,11 @@ Identifier = Annotated[str, Field(pattern=ID_RE)]
 GENERATION_KINDS = (
     "text_to_image", "image_to_image", "avatar", "meme", "sketch_to_image", "product_background", "try_on",
     "glam",
+    "portrait",
 )
 GenerationKind = Literal[
     "text_to_image", "image_to_image", "avatar", "meme", "sketch_to_image", "product_background", "try_on",
-    "glam",
+    "glam", "portrait",
 ]
 #: The named photo inputs each kind needs, one photo question each (the same names as the providers use).
 KIND_ROLES: dict[str, tuple[str, ...]] = {
@@ -37,10 +38,11 @@ KIND_ROLES: dict[str, tuple[str, ...]] = {
     "product_background": ("product",),
     "try_on": ("model", "garment"),
     "glam": ("photo",),  # AI 美照: the attendee's face on the campaign's template photo (generation.glam)
+    "portrait": ("photo",),
 }
 #: Kinds whose picture shows what the attendee's photo shows (a restyled photo, an avatar, a sticker, a try-on):
 #: the picture, poster, share card and thumbnail are deleted with the photo.
-LIKENESS_KINDS = frozenset({"image_to_image", "avatar", "meme", "try_on", "glam"})
+LIKENESS_KINDS = frozenset({"image_to_image", "avatar", "meme", "try_on", "glam", "portrait"})
 PhotoRole = Literal["photo", "sketch", "product", "model", "garment"]
 #: The answer stored for a photo question; the photo itself is kept apart (see posterbooth.photos).
 PHOTO_ANSWER = "photo"
@@ -234,7 +236,8 @@ class Generation(Model):
         "text_to_image",
         description="What is generated: text_to_image (from the prompt), or from the attendee's photo "
         "questions: image_to_image, avatar, meme (an animated GIF), sketch_to_image, product_background, "
-        "try_on (a model photo and a garment photo), glam (the face on a template photo, AI 美照).",
+        "try_on (a model photo and a garment photo), glam (the face on a template photo, AI 美照), portrait "
+        "(AI 写真: a styled portrait of the attendee).",
     )
     width: int = Field(1024, ge=256, le=2048, description="Width of the generated image, in pixels.")
     height: int = Field(1024, ge=256, le=2048, description="Height of the generated image, in pixels.")
@@ -401,7 +404,8 @@ class Campaign(Model):
             if photos:
                 raise ValueError(
                     f"question {photos[0].id!r} asks for a photo, but generation.kind is {kind}: choose a kind "
-                    "that uses it (image_to_image, avatar, meme, sketch_to_image, product_background, try_on, glam)"
+                    "that uses it (image_to_image, avatar, meme, sketch_to_image, product_background, try_on, glam, "
+                    "portrait)"
                 )
             return
         if kind == "try_on" and self.generation.provider == "offline":

@@ -53,6 +53,8 @@ DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 #: 50 megapixels: every common phone camera mode, far below what would exhaust a worker.
 DEFAULT_MAX_PIXELS = 50_000_000
 DEFAULT_MAX_SIDE = 2048
+#: Kinds whose provider takes smaller photos: AI 写真's base photo must be under 2000 px a side.
+KIND_MAX_SIDE = {"portrait": 1920}
 DEFAULT_MIN_SIDE = 64
 #: Decoded bytes allowed for one upload (width × height × bytes per pixel): about 40 Mpx of RGB.
 DEFAULT_MAX_DECODED_BYTES = 160 * 1024 * 1024
@@ -357,3 +359,8 @@ def _encode(image: Image.Image, source_format: str, max_output_bytes: int) -> Cl
         image = image.resize(
             (max(1, round(image.width * 0.8)), max(1, round(image.height * 0.8))), Image.Resampling.LANCZOS
         )
+
+
+def upload_side(kind: str) -> int:
+    """Return the longest side a photo of a campaign of this generation kind is stored at."""
+    return KIND_MAX_SIDE.get(kind, DEFAULT_MAX_SIDE)

@@ -220,9 +220,9 @@ def inputs_for(kind: str, variant: int) -> dict[str, Image.Image]:
 
 
 PROMPTS = {"image_to_image": "水彩 春天", "avatar": "", "meme": "今天也要加油！", "sketch_to_image": "春天的小房子",
-           "product_background": "", "glam": ""}
+           "product_background": "", "glam": "", "portrait": ""}
 STYLES = {"image_to_image": "104", "avatar": "cartoon", "meme": "bounce", "sketch_to_image": "",
-          "product_background": "", "glam": ""}
+          "product_background": "", "glam": "", "portrait": "hanfu_female"}
 
 
 def render(kind: str, variant: int = 0, seed: int = 7, prompt: str | None = None,

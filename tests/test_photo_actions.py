@@ -136,6 +136,7 @@ def test_every_photo_kind_has_an_action_that_makes_it() -> None:
     assert KIND_INPUTS == {
         "image_to_image": ("photo",), "avatar": ("photo",), "meme": ("photo",), "sketch_to_image": ("sketch",),
         "product_background": ("product",), "try_on": ("model", "garment"), "glam": ("photo",),
+        "portrait": ("photo",),
     }
     for kind, action in KIND_ACTIONS.items():
         spec = ACTIONS[action]
@@ -364,6 +365,7 @@ def test_each_kind_defaults_to_its_action() -> None:
         "text_to_image": "SubmitHunyuanImageJob", "image_to_image": "SubmitHunyuanImageJob",
         "avatar": "GenerateAvatar", "meme": "SubmitMemeJob", "sketch_to_image": "SketchToImage",
         "product_background": "ReplaceBackground", "try_on": "ChangeClothes", "glam": "SubmitGlamPicJob",
+        "portrait": "SubmitDrawPortraitJob",
     }
     assert expected == KIND_ACTIONS
     for kind, action in expected.items():

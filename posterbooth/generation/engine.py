@@ -10,7 +10,9 @@ decision out: schedule the next step, hand the provider slot on, or finish.
    lease, or puts it in the provider's waiting line, where it keeps its place by participation id; a
    finishing participation hands its slot to the head of the line (:class:`~.slots.SlotHandoff`).
    While the provider's circuit is open (account or billing error) nobody submits; the line waits.
-2. **Submit.** The submission is counted in the database *before* it is sent, then the provider's job
+2. **Preparation** (AI 写真: the photo's upload, see :mod:`.preparing`): a synchronous provider request through
+   the slot, the circuit and the retries like a submission, charged once, and recorded as done.
+   **Submit.** The submission is counted in the database *before* it is sent, then the provider's job
    id is stored, and the next step is scheduled.
 3. **Poll.** Each poll is a new step, timed by the :class:`~.polling.PollClock`, within the provider's
    request-rate limit. Transient failures are retried with exponential backoff and jitter, at most
@@ -38,13 +40,14 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 import redis
 from sqlalchemy.exc import SQLAlchemyError
 
 from posterbooth import budget, caps
 from posterbooth.campaigns import LoadedCampaign
-from posterbooth.generation import finishing
+from posterbooth.generation import finishing, preparing
 from posterbooth.generation.circuit import OPEN
 from posterbooth.generation.claims import Claim
 from posterbooth.generation.context import WorkerContext
@@ -70,6 +73,8 @@ from posterbooth.providers.base import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+_DECISIONS = (Later, NextStep, Finished, WaitForSlot, Parked, Stop)
 
 FINAL = ("done", "failed", "rejected")
 #: A step sleeps at most this long for its turn under a request-rate limit; longer waits are rescheduled.
@@ -163,7 +168,8 @@ class Step:
             return self._finish_or_poster()
         if p.provider_job_id:
             return self._poll()
-        return self._submit()
+        step = preparing.next_step(self.loaded.definition, p.provider_model)
+        return self._prepare(step) if step else self._submit()
 
     # --- applying a decision ----------------------------------------------------------------------
 
@@ -329,6 +335,43 @@ class Step:
         if request is None:  # e.g. the picture already has the box's ratio
             self._save(provider_model=finishing.marked(p.provider_model, step))
             return self._finish_or_poster(data)
+        provider = self.ctx.provider(p.provider)
+        result = self._charged_once(step, lambda: finishing.run(provider, request))
+        if isinstance(result, _DECISIONS):
+            return result
+        old = p.image_path
+        image_path = self.ctx.media.save("images", result.data, _EXTENSIONS.get(result.content_type, "png"),
+                                         personal=self.loaded.definition.shows_photo)
+        self._save(image_path=image_path, provider_model=finishing.marked(p.provider_model, step))
+        self.ctx.media.delete(old)
+        if self.semaphore is None:
+            return self._finish_or_poster(result.data)
+        return NextStep("finished")
+
+    def _prepare(self, step: str) -> Decision:
+        """Run one preparation step (AI 写真's photo upload): charged once, through the slot, recorded as done."""
+        p = self.p
+        assert self.loaded is not None
+        try:
+            request = build_request(self.loaded, p, photo_inputs(self.ctx.settings, self.ctx.media, p))
+        except MissingPhoto as exc:
+            return self._failed("photo_missing", str(exc))
+        provider = self.ctx.provider(p.provider)
+        sent = self._charged_once(step, lambda: preparing.run(provider, step, request))
+        if isinstance(sent, _DECISIONS):
+            return sent
+        self._save(status="running", started_at=p.started_at or utcnow(), error_code="",
+                   provider_model=preparing.marked(p.provider_model, step))
+        return self.decide() if self.semaphore is None else NextStep("prepared")
+
+    def _charged_once(self, step: str, call: Callable[[], T]) -> T | Decision:
+        """Send a step's synchronous provider request through the gate, charged once per participation.
+
+        A request sent again after a worker died during it is counted in ``provider_submissions`` but not charged
+        again; a refused one is refunded, and the refusal decides what happens next.
+        """
+        p = self.p
+        assert self.loaded is not None
         gate = self._gate()
         if gate is not None:
             return gate
@@ -351,7 +394,7 @@ class Step:
             semaphore = self.semaphore
             self.claim.also.append(lambda: semaphore.renew(p.id))
         try:
-            result = finishing.run(self.ctx.provider(p.provider), request)
+            result = call()
         except ProviderError as exc:
             if charge is not None:
                 budget.refund(self.ctx.redis, self.ctx.db, budgets, self.loaded.definition, p, charge)
@@ -360,14 +403,7 @@ class Step:
         finally:
             self.claim.also.clear()
         self._account_works()
-        old = p.image_path
-        image_path = self.ctx.media.save("images", result.data, _EXTENSIONS.get(result.content_type, "png"),
-                                         personal=self.loaded.definition.shows_photo)
-        self._save(image_path=image_path, provider_model=finishing.marked(p.provider_model, step))
-        self.ctx.media.delete(old)
-        if self.semaphore is None:
-            return self._finish_or_poster(result.data)
-        return NextStep("finished")
+        return result
 
     def _poster(self, data: bytes | None = None) -> Decision:
         p = self.p
@@ -401,7 +437,7 @@ class Step:
         if exc.kind == "moderation":
             # A refused photo is the attendee's to change, like refused answers.
             assert self.request is not None
-            reason = "photo_rejected" if self.request.kind != "text_to_image" else "moderation"
+            reason = exc.reason or ("photo_rejected" if self.request.kind != "text_to_image" else "moderation")
             if reason == "photo_rejected" and face_problem(exc):
                 reason = "photo_face"  # no face, several faces, an unclear face: a clearer photo of just them
             return Finished("rejected", {"error_code": reason, "error_detail": f"{exc.code}: {exc.message}",

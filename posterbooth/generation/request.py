@@ -9,8 +9,10 @@ from posterbooth.config import Settings
 from posterbooth.glam import choose_template, template_url
 from posterbooth.models import Participation
 from posterbooth.photos import ProviderInputs, provider_inputs
+from posterbooth.providers import hunyuan_portrait
 from posterbooth.providers.base import GenerationRequest
 from posterbooth.providers.hunyuan_actions import TEXT_TO_IMAGE_3, rapid_style_name
+from posterbooth.schema import Campaign, Style
 from posterbooth.storage import MediaStore
 
 log = logging.getLogger(__name__)
@@ -30,13 +32,17 @@ def build_request(loaded: LoadedCampaign, participation: Participation,
     if not render and provider == "offline":
         # Rehearsing a 混元生图 2.0 campaign: the offline look of its named style (水彩, 水墨画, 粘土 ...).
         render = rapid_style_name(hunyuan)
+    width, height, subject = campaign.generation.width, campaign.generation.height, ""
+    if campaign.generation.kind == "portrait":
+        width, height, render = portrait_look(campaign, style, provider)
+        subject = hunyuan_portrait.model_id(participation.id, participation.public_id)
     return GenerationRequest(
         prompt=participation.prompt,
         negative_prompt=participation.negative_prompt,
         seed=participation.seed,
         style=render,
-        width=campaign.generation.width,
-        height=campaign.generation.height,
+        width=width,
+        height=height,
         kind=campaign.generation.kind,
         settings=settings,
         inputs=photos.data if photos else {},
@@ -45,6 +51,7 @@ def build_request(loaded: LoadedCampaign, participation: Participation,
         face_box=_face_box(loaded, participation),
         # 混元生图 3.0's reference images; offline, a rehearsal places the first one on the painting.
         references=reference_images(loaded, hunyuan) if provider in ("hunyuan", "offline") else (),
+        subject=subject,
     )
 
 
@@ -84,3 +91,13 @@ def reference_images(loaded: LoadedCampaign, settings: dict) -> tuple[bytes, ...
             continue
         found.append(path.read_bytes())
     return tuple(found)
+
+
+def portrait_look(campaign: Campaign, style: Style | None, provider: str) -> tuple[int, int, str]:
+    """Return an AI 写真 picture's size (its definition's) and its render hint (offline: the StyleId's theme)."""
+    hunyuan = {**campaign.generation.hunyuan, **(style.settings.get("hunyuan", {}) if style else {})}
+    width, height = hunyuan_portrait.picture_size(hunyuan.get("definition"))
+    render = style.render if style else ""
+    if not render and provider == "offline":
+        render = str(hunyuan.get("style", ""))  # the offline portrait's backdrop follows the StyleId
+    return width, height, render

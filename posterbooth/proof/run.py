@@ -15,7 +15,8 @@ from PIL import Image
 from posterbooth.aigc import AigcRecord
 from posterbooth.answers import visible_questions
 from posterbooth.campaigns import LoadedCampaign
-from posterbooth.generation.request import reference_images
+from posterbooth.generation import preparing
+from posterbooth.generation.request import portrait_look, reference_images
 from posterbooth.glam import choose_template
 from posterbooth.poster import DrawnText, PosterAssets, encode_jpeg, render_poster
 from posterbooth.prompt import compose_prompt, render_or, template_context
@@ -136,6 +137,8 @@ def sample_photo(role: str) -> bytes:
 
 
 def _generate(provider: Provider, request: GenerationRequest) -> GeneratedImage:
+    for step in preparing.steps_for(request.kind):  # AI 写真 uploads the photo first (Hunyuan: at a public URL)
+        preparing.run(provider, step, request)
     result = provider.start(request)
     deadline = time.monotonic() + PROVIDER_DEADLINE
     while isinstance(result, Pending):
@@ -153,15 +156,17 @@ def _request(loaded: LoadedCampaign, provider: Provider, answers: dict[str, Any]
     if style is not None:
         settings.update(style.settings.get(provider.name, {}))
     seed = zlib.crc32(f"{campaign.slug}|{outcome.id}|{style.id if style else ''}".encode()) & 0x7FFFFFFF
+    width, height, render = campaign.generation.width, campaign.generation.height, style.render if style else ""
+    if campaign.generation.kind == "portrait":  # AI 写真: the definition's size, offline the StyleId's theme
+        width, height, render = portrait_look(campaign, style, provider.name)
     inputs = {role: sample_photo(role) for role in KIND_ROLES[campaign.generation.kind]}
     template = choose_template(campaign, loaded.folder, outcome.id, style.id if style else None)
     if template is not None:  # AI 美照: the combination's template photo
         inputs["template"] = template.data
     return GenerationRequest(
         prompt=compose_prompt(campaign, answers, outcome, style), negative_prompt=campaign.prompt.negative,
-        seed=seed, style=style.render if style else "", width=campaign.generation.width,
-        height=campaign.generation.height, kind=campaign.generation.kind, settings=settings,
-        inputs=inputs, reference=f"proof:{campaign.slug}:{outcome.id}",
+        seed=seed, style=render, width=width, height=height, kind=campaign.generation.kind, settings=settings,
+        inputs=inputs, reference=f"proof:{campaign.slug}:{outcome.id}", subject=f"proof_{seed}",
         face_box=template.face_box if template is not None else None,
         references=reference_images(loaded, {**campaign.generation.hunyuan, **(
             style.settings.get("hunyuan", {}) if style else {})}) if provider.name in ("hunyuan", "offline") else (),

@@ -5,6 +5,11 @@ Fast providers answer at once from :meth:`Provider.start`; providers that run
 a remote job return :class:`Pending` with the provider's job id, and the worker
 asks again later with :meth:`Provider.resume`, without holding a process.
 
+A provider may also have ``prepare(step: str, request: GenerationRequest) -> str``: a
+synchronous request a generation needs before it is submitted (AI 写真's upload of the
+attendee's photo, ``portrait_upload``), run once as a step of its own (see
+:mod:`posterbooth.generation.preparing`).
+
 Poster finishing (outpainting to the poster box's ratio, super-resolution) is a
 provider's optional ``finish(request: FinishRequest) -> GeneratedImage``; a
 provider without it gets the offline equivalents
@@ -56,6 +61,8 @@ class GenerationRequest:
     history: tuple[str, ...] = ()
     #: 混元生图 3.0 (SubmitTextToImageJob): the campaign's reference images (encoded files: a mascot, a product).
     references: tuple[bytes, ...] = ()
+    #: The provider-side name of the attendee's likeness, made from the participation (AI 写真's ModelId).
+    subject: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,12 +111,16 @@ class ProviderError(Exception):
         message: str,
         *,
         retry_after: float | None = None,
+        reason: str = "",
     ) -> None:
         super().__init__(f"{kind}: {code}: {message}")
         self.kind: ErrorKind = kind
         self.code = code
         self.message = message
         self.retry_after = retry_after
+        #: The failure code the attendee is shown for a refusal, when the provider knows it better than its kind
+        #: does (``face_rejected``: no face, or several, in the photo); empty: decided by the kind.
+        self.reason = reason
 
 
 #: Words of an error code or message that blame the faces in the attendee's photo (none, several, unclear).

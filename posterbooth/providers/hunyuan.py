@@ -10,6 +10,9 @@ Photos go as base64 where the action takes it (``InputImage``,
 puts in ``GenerationRequest.input_urls`` (``ProductUrl``, ``ModelUrl``,
 ``ClothesUrl``; AI 美照's ``TemplateUrl`` and ``FaceInfos``, built by
 :mod:`posterbooth.providers.hunyuan_glam`).
+
+AI 写真 (``kind: portrait``) is :mod:`posterbooth.providers.hunyuan_portrait`: :meth:`HunyuanProvider.prepare`
+uploads the photo (its ``BaseUrl``), then :meth:`~HunyuanProvider.start` and :meth:`~HunyuanProvider.resume` draw.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any
 import httpx
 
 from posterbooth.config import Settings
+from posterbooth.providers import hunyuan_portrait as portrait
 from posterbooth.providers.base import (
     FinishRequest,
     GeneratedImage,
@@ -133,6 +137,12 @@ class HunyuanProvider:
     def start(self, request: GenerationRequest) -> GeneratedImage | Pending:
         """Submit a job (returns Pending) or, for synchronous actions, return the image."""
         spec, settings = self._spec(request)
+        if spec.name == portrait.DRAW_ACTION:
+            logo: dict[str, Any] = {"LogoAdd": settings.logo_add} if settings.logo_add is not None else {}
+            if settings.logo_param is not None:
+                logo["LogoParam"] = settings.logo_param.to_api()
+            params = portrait.draw_params(request, settings.style, settings.definition, logo)
+            return portrait.submit(self._client(spec), params, request.reference)
         params = build_params(spec, settings, request)
         try:
             response = self._client(spec).call(spec.name, params)
@@ -151,6 +161,13 @@ class HunyuanProvider:
         image = self._fetch(result) if url else decode_base64_image(result)
         return image.generated(self.name, model=spec.name)
 
+    def prepare(self, step: str, request: GenerationRequest) -> str:
+        """Run a preparation step: AI 写真's upload of the attendee's photo (UploadTrainPortraitImages, no training)."""
+        client = self._clients.get("aiart")
+        if step != portrait.UPLOAD_STEP or client is None:
+            raise ProviderError("bad_request", "NoPreparation", f"cannot run preparation step {step!r}")
+        return portrait.upload(client, request)
+
     def finish(self, request: FinishRequest) -> GeneratedImage:
         """Run a poster finishing step: ImageOutpainting to the box's ratio, or RefineImage (aiart, synchronous)."""
         action = FINISH_ACTIONS.get(request.step)
@@ -168,6 +185,8 @@ class HunyuanProvider:
     def resume(self, job_id: str, request: GenerationRequest) -> GeneratedImage | Pending:
         """Query a job started by :meth:`start`; return Pending, the image, or raise its failure."""
         spec, _ = self._spec(request)
+        if spec.name == portrait.DRAW_ACTION:
+            return portrait.query(self._client(spec), self._fetch, job_id, self.name)
         if spec.query_action is None:
             raise ProviderError("bad_request", "NotAJob", f"{spec.name} is synchronous; nothing to resume")
         response = self._client(spec).call(spec.query_action, {"JobId": job_id})

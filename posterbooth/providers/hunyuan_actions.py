@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from posterbooth.providers import hunyuan_portrait as portrait
+
 HUNYUAN_VERSION = "2023-09-01"
 AIART_VERSION = "2022-12-29"
 #: Largest documented positive Seed we send (the API takes "a positive number").
@@ -107,7 +109,7 @@ class ActionSpec:
 
 _COMMON_FIELDS = {"logo_add": "LogoAdd", "logo_param": "LogoParam"}
 PHOTO_KINDS = frozenset(
-    {"image_to_image", "avatar", "meme", "sketch_to_image", "product_background", "try_on", "glam"}
+    {"image_to_image", "avatar", "meme", "sketch_to_image", "product_background", "try_on", "glam", "portrait"}
 )
 #: The action each generation kind uses unless the campaign names another.
 KIND_ACTIONS: dict[str, str] = {
@@ -119,6 +121,7 @@ KIND_ACTIONS: dict[str, str] = {
     "product_background": "ReplaceBackground",
     "try_on": "ChangeClothes",
     "glam": "SubmitGlamPicJob",
+    "portrait": portrait.DRAW_ACTION,
 }
 
 
@@ -394,6 +397,27 @@ ACTIONS["SubmitGlamPicJob"] = ActionSpec(
     prompt_required=False,
     negative_prompt=False,
     resolution_field=None,
+)
+
+# AI 写真: the draw (its upload is a preparation step, see hunyuan_portrait). Its style is the StyleId.
+ACTIONS[portrait.DRAW_ACTION] = ActionSpec(
+    name=portrait.DRAW_ACTION,
+    service="aiart",
+    version=AIART_VERSION,
+    query_action=portrait.QUERY_ACTION,
+    prompt_limit=0,
+    styles=frozenset(portrait.STYLE_IDS),
+    resolutions=(),
+    settings_fields={**_COMMON_FIELDS, "definition": "Definition"},
+    style_field="StyleId",
+    # The photo goes once, by URL, to the upload step before the draw (UploadTrainPortraitImages' BaseUrl).
+    inputs=(ImageInput("photo", url="BaseUrl"),),
+    kinds=frozenset({"portrait"}),
+    prompt_field=None,
+    prompt_required=False,
+    negative_prompt=False,
+    resolution_field=None,
+    auto_resolution=False,
 )
 
 

@@ -84,14 +84,15 @@ class HunyuanSettings(BaseModel):
         "image_to_image: "
         "SubmitHunyuanImageJob (default) or ImageToImage (style codes); avatar: GenerateAvatar; meme: "
         "SubmitMemeJob; sketch_to_image: SketchToImage; product_background: ReplaceBackground; try_on: "
-        "ChangeClothes; glam: SubmitGlamPicJob. Unset: the default for the campaign's generation.kind.",
+        "ChangeClothes; glam: SubmitGlamPicJob; portrait: SubmitDrawPortraitJob. Unset: the default for the "
+        "campaign's generation.kind.",
     )
     style: str | None = Field(
         None,
         description="Style code of the action (SubmitHunyuanImageJob: e.g. shuimo, dongman, youhua; "
         "TextToImageLite: e.g. 104 watercolour, 201 anime, 000 none; TextToImageRapid: 1-30 or the style's "
-        "name, e.g. 4 or 水彩; SubmitGlamPicJob: real, balanced, textured or beautiful). Unset: derived from "
-        "the campaign style when it has an equivalent, else the "
+        "name, e.g. 4 or 水彩; SubmitGlamPicJob: real, balanced, textured or beautiful; SubmitDrawPortraitJob: the "
+        "StyleId, e.g. hanfu_female). Unset: derived from the campaign style when it has an equivalent, else the "
         "service default.",
     )
     resolution: str | None = Field(
@@ -162,6 +163,10 @@ class HunyuanSettings(BaseModel):
         description="SubmitTextToImageJob (混元生图 3.0) only: up to 3 reference images, files in the campaign "
         "folder (a mascot, a product), sent as Base64; with generation.kind image_to_image the attendee's photo "
         "is sent too and counts as one of the 3.",
+    )
+    definition: Literal["sd", "hd", "hdpro", "uhd"] | None = Field(
+        None, description="SubmitDrawPortraitJob (AI 写真) only: sd 512x640 (the default), hd or hdpro 1024x1280 "
+        "(hdpro recommended), uhd 2048x2560.",
     )
 
     @field_validator("style", mode="before")

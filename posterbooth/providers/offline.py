@@ -3,7 +3,7 @@
 It is the default provider when no image API is configured.  Pictures are
 deterministic: the same prompt, seed, style and size give byte-identical PNGs.
 
-Photo kinds (image_to_image, avatar, meme, sketch_to_image, product_background, glam)
+Photo kinds (image_to_image, avatar, meme, sketch_to_image, product_background, glam, portrait)
 are honest image effects on the attendee's photo, made by
 :func:`posterbooth.providers.photo.kinds.render_offline` (a meme is an animated
 GIF); try_on is refused with a message saying it needs a real provider.
@@ -84,6 +84,13 @@ class OfflineProvider:
 
             image = place_reference(image, request.references[0])
         return GeneratedImage(data=png_bytes(image), content_type="image/png", provider=self.name, model=MODEL)
+
+    def prepare(self, step: str, request: GenerationRequest) -> str:
+        """Rehearse a preparation step (AI 写真's photo upload): check the photo can be read."""
+        if request.kind != "portrait":
+            raise ProviderError("bad_request", "no_preparation", f"no {step!r} step for {request.kind!r} images")
+        _open_inputs(request.inputs)
+        return f"{MODEL}/{step}"
 
     def finish(self, request: FinishRequest) -> GeneratedImage:
         """Finish a picture locally: a mirrored, blurred extension (outpaint) or an upscale filter (refine)."""

@@ -137,6 +137,11 @@ def classify_code(code: str) -> ErrorKind:
     return UNKNOWN_CODE_KIND
 
 
+def known_retryable(code: str) -> bool:
+    """Tell whether a code is one of the documented transient ones (not retryable only because it is unknown)."""
+    return code in _RETRYABLE_EXACT or code.startswith(_RETRYABLE_PREFIXES)
+
+
 def error_from_code(code: str, message: str, request_id: str = "") -> ProviderError:
     """Build the ProviderError for an error code returned by the service."""
     text = message or "(no message)"

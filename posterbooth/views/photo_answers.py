@@ -13,7 +13,7 @@ from posterbooth.i18n import UPLOAD_MESSAGES
 from posterbooth.photos import MB, is_upload_path, upload_url
 from posterbooth.schema import PHOTO_ANSWER, Question
 from posterbooth.storage import MediaStore
-from posterbooth.uploads import UploadError, clean_upload
+from posterbooth.uploads import UploadError, clean_upload, upload_side
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def store_photo(loaded: LoadedCampaign, draft: dict[str, Any], question: Questio
     try:
         if len(data) > limit:
             raise UploadError("too_large", f"more than {limit} bytes")
-        clean = clean_upload(data, max_bytes=limit)
+        clean = clean_upload(data, max_bytes=limit, max_side=upload_side(loaded.definition.generation.kind))
     except UploadError as exc:
         log.info("photo for %s/%s refused: %s", loaded.slug, question.id, exc)
         if exc.code == "too_large":

@@ -27,6 +27,9 @@ version, field names and limits) and answers with the service's envelope:
   100 turns, History): :mod:`tests.fakes.tencent_chat`.
 * ``SubmitTextToImageJob`` / ``QueryTextToImageJob`` (混元生图 3.0 with reference ``Images``, downloaded at
   once): :mod:`tests.fakes.tencent_t2i3`.
+* AI 写真 (:mod:`tests.fakes.tencent_portrait`): ``UploadTrainPortraitImages`` (downloads ``BaseUrl``),
+  ``SubmitDrawPortraitJob`` / ``QueryDrawPortraitJob`` (``INIT``..``DONE``, ``ResultUrls``); face refusals with
+  ``fail_face_next``.
 * ``GET /results/<id>.png`` (``.gif`` for memes) serves the generated images (small gradients).
 
 Fault injection: :meth:`FakeTencentCloud.fail_next` (an error code, or one of
@@ -59,6 +62,7 @@ from tests.fakes.tencent_checks import RequestChecks
 from tests.fakes.tencent_glam import GlamChecks
 from tests.fakes.tencent_http import _Handler, _Server
 from tests.fakes.tencent_images import finished_png, gif_bytes, gradient_png
+from tests.fakes.tencent_portrait import PORTRAIT_ACTIONS, PortraitActions
 from tests.fakes.tencent_rules import (
     _JOB_ACTIONS,
     _MODERATION_CHAOS,
@@ -81,7 +85,7 @@ __all__ = [
 ]
 
 
-class FakeTencentCloud(ChatActions, TextToImage3Checks, RequestChecks, GlamChecks):
+class FakeTencentCloud(PortraitActions, ChatActions, TextToImage3Checks, RequestChecks, GlamChecks):
     """A running fake of the Tencent Cloud image APIs on 127.0.0.1."""
 
     def __init__(
@@ -133,6 +137,7 @@ class FakeTencentCloud(ChatActions, TextToImage3Checks, RequestChecks, GlamCheck
         #: The last decoded input picture per handler thread (outpainting and refining answer from it).
         self.last_input: dict[int, bytes] = {}
         self._glam_pending = {}
+        self.portrait_models: dict[str, bytes] = {}
         self._sync_busy: Counter[str] = Counter()
         self._faults: dict[str, deque[_Fault]] = {}
         self._job_faults: deque[_Fault] = deque()
@@ -294,6 +299,8 @@ class FakeTencentCloud(ChatActions, TextToImage3Checks, RequestChecks, GlamCheck
             return self.handle_chat(action, params)
         if action in _SYNC_AIART:
             return self._sync_aiart(action, params)
+        if action in PORTRAIT_ACTIONS:
+            return self._portrait(action, params)
         if action in _JOB_ACTIONS:
             with self._lock:
                 if self._unfinished_locked(action) >= self.concurrency:

@@ -1,4 +1,4 @@
-"""Run a photo generation kind offline: restyle, avatar, meme, sketch colouring, product background.
+"""Run a photo generation kind offline: restyle, avatar, meme, sketch colouring, product background, portrait.
 
 ``render_offline`` is the one entry point the offline provider calls for kinds that start from
 the attendee's photo. ``text_to_image`` is not here: the offline painter does it.
@@ -21,13 +21,14 @@ from .glam import glam_swap
 from .meme import MAX_SIDE as MEME_MAX_SIDE
 from .meme import canonical_motion, meme_gif
 from .pixels import fit_size, limit_side, resize, to_rgb
+from .portrait import portrait
 from .sketch import colour_sketch
 
 #: The named input images each kind needs (the web stores uploads under these names).
 KIND_INPUTS: dict[str, tuple[str, ...]] = {kind: roles for kind, roles in KIND_ROLES.items() if roles}
 PHOTO_KINDS = tuple(KIND_INPUTS)
 #: Kinds the offline provider can really do (try-on needs a model and a real provider).
-OFFLINE_KINDS = ("image_to_image", "avatar", "meme", "sketch_to_image", "product_background", "glam")
+OFFLINE_KINDS = ("image_to_image", "avatar", "meme", "sketch_to_image", "product_background", "glam", "portrait")
 JPEG_QUALITY = 92
 
 TRY_ON_MESSAGE = (
@@ -92,6 +93,8 @@ def render_offline(kind: str, inputs: dict[str, Image.Image], prompt: str, style
         return _jpeg(apply_filter(fitted, canonical_filter(style, prompt), seed))
     if kind == "avatar":
         return _jpeg(avatar(limit_side(rgb, 2048), canonical_filter(style, prompt), seed, min(width, height)))
+    if kind == "portrait":
+        return _jpeg(portrait(limit_side(rgb, 2048), style, seed, (width, height)))
     if kind == "sketch_to_image":
         fitted = resize(rgb, fit_size(rgb.shape[1], rgb.shape[0], (width, height)))
         return _jpeg(colour_sketch(fitted, prompt, seed, max_side=max(width, height)))
