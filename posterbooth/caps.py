@@ -24,6 +24,7 @@ Budget counters (``posterbooth:spend:*``) use the same script; see :mod:`posterb
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -36,6 +37,8 @@ from sqlalchemy import ColumnElement, and_, func, not_, select
 from posterbooth.db import Database
 from posterbooth.models import Participation, utcnow
 from posterbooth.schema import Campaign
+
+log = logging.getLogger(__name__)
 
 PREFIX = "posterbooth:caps:"
 DAY_TTL = 3 * 24 * 3600
@@ -203,3 +206,13 @@ def release(conn: redis.Redis, db: Database, campaign: Campaign, participation: 
     """Give a participation's places back (it ended refused before any generation cost)."""
     if campaign.limits.any and participation.cap_day:
         give_back(conn, counters(db, campaign, participation.attendee, participation.cap_day))
+
+
+def release_refused(conn: redis.Redis, db: Database, campaign: Campaign | None, participation: Participation) -> None:
+    """Give back the places of a participation that ended refused with nothing charged; never raise for Redis."""
+    if participation.status in ("failed", "rejected") and participation.cost_milli == 0 and campaign is not None:
+        try:
+            release(conn, db, campaign, participation)
+        except redis.exceptions.RedisError:
+            log.warning("participation %s: could not give its cap places back (Redis); the counters are "
+                        "rebuilt from the database when they expire", participation.id)

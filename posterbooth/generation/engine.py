@@ -1,37 +1,35 @@
 """The generation state machine: a participation's way from answers to poster, as a chain of short steps.
 
 Each step is one rq job (``workers.jobs.generate`` calls :func:`run_step` through
-:func:`posterbooth.generation.edits.run_step`, which gives "change it" edits their own step), and none of them waits for
-the provider. A step reads the participation from the database, decides what it needs
-(:class:`Step.decide` returns a :mod:`decision <.decisions>`), and :meth:`Step.apply` carries the
-decision out: schedule the next step, hand the provider slot on, or finish.
+:func:`posterbooth.generation.edits.run_step`, which gives "change it" edits their own step), and none of them waits
+for the provider. A step reads the participation from the database, decides what it needs (:class:`Step.decide`
+returns a :mod:`decision <.decisions>`), and :meth:`Step.apply` carries the decision out: schedule the next step,
+hand the provider slot on, or finish.
 
-1. **Slot.** The provider account's semaphore (``PROVIDER_CONCURRENCY``) gives the participation a
-   lease, or puts it in the provider's waiting line, where it keeps its place by participation id; a
-   finishing participation hands its slot to the head of the line (:class:`~.slots.SlotHandoff`).
-   While the provider's circuit is open (account or billing error) nobody submits; the line waits.
-2. **Preparation** (AI 写真: the photo's upload, see :mod:`.preparing`): a synchronous provider request through
-   the slot, the circuit and the retries like a submission, charged once, and recorded as done.
-   **Submit.** The submission is counted in the database *before* it is sent, then the provider's job
-   id is stored, and the next step is scheduled.
-3. **Poll.** Each poll is a new step, timed by the :class:`~.polling.PollClock`, within the provider's
-   request-rate limit. Transient failures are retried with exponential backoff and jitter, at most
-   ``PROVIDER_MAX_RETRIES`` times; a job running past ``PROVIDER_JOB_TIMEOUT`` is given up and
-   submitted again (a retry).
-4. **Finishing** (when the campaign asks for it: ``poster.image.fit: outpaint``, ``generation.refine``):
-   each step is one synchronous provider request on the stored picture, through the slot, the circuit and
-   the retries like a submission, charged once, and recorded with the new picture (see :mod:`.finishing`).
-5. **Poster.** The slot is handed on the moment the provider reports the job done; the result is
-   downloaded and kept; the poster is composed in a step of its own, queued behind the submission of
-   the participation that got the slot.
+1. **Slot.** The provider account's semaphore (``PROVIDER_CONCURRENCY``) gives the participation a lease, or puts it
+   in the provider's waiting line, where it keeps its place by participation id; a finishing participation hands its
+   slot to the head of the line (:class:`~.slots.SlotHandoff`). While the provider's circuit is open (account or
+   billing error) nobody submits; the line waits.
+2. **Preparation** (AI 写真: the photo's upload, see :mod:`.preparing`): a synchronous provider request through the
+   slot, the circuit and the retries like a submission, charged once, and recorded as done. **Submit.** The
+   submission is counted in the database *before* it is sent, then the provider's job id is stored, and the next
+   step is scheduled.
+3. **Poll.** Each poll is a new step, timed by the :class:`~.polling.PollClock`, within the provider's request-rate
+   limit. Transient failures are retried with exponential backoff and jitter, at most ``PROVIDER_MAX_RETRIES``
+   times; a job running past ``PROVIDER_JOB_TIMEOUT`` is given up and submitted again (a retry).
+4. **Finishing** (when the campaign asks for it: ``poster.image.fit: outpaint``, ``generation.refine``): each step
+   is one synchronous provider request on the stored picture, through the slot, the circuit and the retries like a
+   submission, charged once, and recorded with the new picture (see :mod:`.finishing`).
+5. **Poster.** The slot is handed on the moment the provider reports the job done; the result is downloaded and
+   kept; the poster is composed in a step of its own, queued behind the submission of the participation that got the
+   slot.
 
-Every step continues from what the database holds, so a step that runs again after a crash resumes
-the recorded remote job instead of submitting a second one. Guaranteed: one execution at a time per
-participation (a :class:`~.claims.Claim`), one chain of steps (a step that is not the participation's
-current job does nothing), and at most one provider submission per attempt, with one exception the
-provider's API makes unavoidable (Submit has no idempotency key): a worker that dies *during* the Submit
-request leaves a job nobody knows of, and the resumed participation submits again. That case is
-logged, and ``Participation.provider_submissions`` counts every request sent.
+Every step continues from what the database holds, so a step that runs again after a crash resumes the recorded
+remote job instead of submitting a second one. Guaranteed: one execution at a time per participation (a
+:class:`~.claims.Claim`), one chain of steps (a step that is not the participation's current job does nothing), and
+at most one provider submission per attempt, with one exception the provider's API makes unavoidable (Submit has no
+idempotency key): a worker that dies *during* the Submit request leaves a job nobody knows of, and the resumed
+participation submits again: logged, and counted in ``Participation.provider_submissions``.
 """
 
 from __future__ import annotations
@@ -476,13 +474,7 @@ class Step:
         return Later(max(1.0, delay), "over_budget", release_slot=True)
 
     def _give_places_back(self) -> None:
-        """Give a participation that ended refused with nothing charged its places in the caps back."""
-        if self.p.status in ("failed", "rejected") and self.p.cost_milli == 0 and self.loaded is not None:
-            try:
-                caps.release(self.ctx.redis, self.ctx.db, self.loaded.definition, self.p)
-            except redis.exceptions.RedisError:
-                log.warning("participation %s: could not give its cap places back (Redis); the counters are "
-                            "rebuilt from the database when they expire", self.id)
+        caps.release_refused(self.ctx.redis, self.ctx.db, self.loaded.definition if self.loaded else None, self.p)
 
     # --- state --------------------------------------------------------------------------------------
 
