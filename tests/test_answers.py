@@ -340,3 +340,11 @@ def test_template_context_of_zh_campaigns_photo_answers_and_recorded_styles() ->
     photo = campaign(questions=[*BASE["questions"], PHOTO_Q], generation={"kind": "avatar"})
     assert template_context(photo, {"selfie": "photo"}, photo.outcomes[0], None)["answers"]["selfie"] == {
         "value": "", "label": "", "prompt": "", "text": "", "values": [], "labels": []}
+
+
+def test_rules_campaigns_ignore_the_scores() -> None:
+    c = campaign(outcome_by="rules", outcomes=[
+        {"id": "warm", "title": "Warm", "when": [{"question": "colors", "any_of": ["gold"]}]},
+        {"id": "cool", "title": "Cool"},
+    ])
+    assert choose_outcome(c, {"colors": ["red"]}).id == "cool"  # red scores for warm, but no rule holds
