@@ -10,8 +10,9 @@ total, the mutants killed, survived, without a covering test and timed out, and 
 
     score = killed / (killed + survived + no tests + timed out)
 
-A mutant that no test covers counts against the score. ``--keep`` leaves the scratch folder for
-``mutmut results`` / ``mutmut show <name>`` there, to read the survivors.
+A mutant that no test covers counts against the score, and so does one whose test run times out (after
+``--wall-limit`` seconds of wall time, 300 by default, or mutmut's CPU-time limit).
+``--keep`` leaves the scratch folder for ``mutmut results`` / ``mutmut show <name>`` there, to read the survivors.
 """
 
 from __future__ import annotations
