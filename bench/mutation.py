@@ -10,8 +10,9 @@ total, the mutants killed, survived, without a covering test and timed out, and 
 
     score = killed / (killed + survived + no tests + timed out)
 
-A mutant that no test covers counts against the score. ``--keep`` leaves the scratch folder for
-``mutmut results`` / ``mutmut show <name>`` there, to read the survivors.
+A mutant that no test covers counts against the score, and so does one whose test run times out (after
+``--wall-limit`` seconds of wall time, 300 by default, or mutmut's CPU-time limit).
+``--keep`` leaves the scratch folder for ``mutmut results`` / ``mutmut show <name>`` there, to read the survivors.
 """
 
 from __future__ import annotations
@@ -43,6 +44,40 @@ ALSO_COPY = ("workers", "campaigns", "templates", "static", "docs", "app.py")
 #: mutmut's exit codes per mutant (mutmut 3.x): 1 killed, 0 survived, 33 no tests, 36/24/-24 timeout.
 KILLED, SURVIVED, NO_TESTS = {1, 3}, {0}, {5, 33}
 TIMEOUT = {36, 24, -24, 152, 255}
+
+
+#: Runs mutmut's command line with its wall-clock watchdog replaced. mutmut 3.3 stops a mutant's test run after
+#: 15 × (its tests' estimated time + 1) s of wall time, comparing every running mutant with the estimate of each
+#: mutant of the same file, and estimates from the call phase only (milliseconds): any run over about 15 s of
+#: wall time is stopped and counted as a timeout. At ``nice -n 19`` on a shared machine that stops the runs of
+#: surviving mutants (every upload test, about 7 s of CPU), so survivors were miscounted as timeouts. The
+#: replacement stops a run only after WALL_LIMIT seconds of wall time; mutmut's own CPU-time limit
+#: (RLIMIT_CPU, 30 × (estimate + 1) s) still stops a mutant that loops.
+_CLI = """
+import os, signal, sys, time
+from datetime import datetime
+import mutmut.__main__ as mm
+
+def timeout_checker(mutants):
+    files = list({id(m): m for m, _, _ in mutants}.values())
+    def check():
+        while True:
+            time.sleep(1)
+            now = datetime.now()
+            for m in files:
+                with mm.START_TIMES_BY_PID_LOCK:
+                    started = dict(m.start_time_by_pid)
+                for pid, start in started.items():
+                    if (now - start).total_seconds() > WALL_LIMIT:
+                        try:
+                            os.kill(pid, signal.SIGXCPU)
+                        except ProcessLookupError:
+                            pass
+    return check
+
+mm.timeout_checker = timeout_checker
+sys.exit(mm.cli())
+"""
 
 
 def _toml_list(values: list[str]) -> str:
@@ -106,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--children", type=int, default=max(1, (os.cpu_count() or 2) - 1),
                         help="mutants tested at once")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (to read the survivors)")
+    parser.add_argument("--wall-limit", type=float, default=300.0,
+                        help="seconds of wall time after which a mutant's test run counts as a timeout")
     args = parser.parse_args(argv)
     modules = args.only or sorted(DOMAIN)
     scratch = Path(tempfile.mkdtemp(prefix="posterbooth-mutation-"))
@@ -114,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         prepare(scratch, modules)
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
         # Not `python -m mutmut`: mutated code imports mutmut.__main__, which must not be a second copy of it.
-        cli = "import sys; from mutmut.__main__ import cli; sys.exit(cli())"
+        cli = _CLI.replace("WALL_LIMIT", repr(float(args.wall_limit)))
         run = subprocess.run([sys.executable, "-c", cli, "run", "--max-children", str(args.children)],
                              cwd=scratch, env=env, check=False)
         per_module, total = score(scratch, modules)

@@ -237,3 +237,114 @@ def test_template_context_names_every_answer() -> None:
     assert zh_context["answers"]["colors"]["label"] == "Red、Gold" and zh_context["fragments"] == "red，gold"
     assert recorded_context(unit, answers, "no-such-outcome", "")["outcome"]["id"] == "warm"  # the first one
     assert recorded_context(unit, answers, "cool", "")["outcome"]["id"] == "cool"
+
+
+# --- what the second mutation run asked for --------------------------------------------------------------
+
+
+def test_clean_text_drops_surrogates_and_unassigned_code_points_and_keeps_letters() -> None:
+    assert clean_text("a\ud800b") == "ab"  # a lone surrogate (Cs)
+    assert clean_text("a\u0378b") == "ab"  # an unassigned code point (Cn)
+    assert clean_text("Xmas XX") == "Xmas XX"  # letters are never taken for whitespace
+
+
+def test_visible_questions_follow_the_earlier_answers() -> None:
+    from posterbooth.answers import visible_questions
+
+    unit = campaign()
+    assert [q.id for q in visible_questions(unit, {})] == ["colors", "name"]
+    assert [q.id for q in visible_questions(unit, {"colors": ["red"]})] == ["colors", "name"]
+    assert [q.id for q in visible_questions(unit, {"colors": ["red", "blue"]})] == ["colors", "mood", "name"]
+
+
+def test_required_text_left_blank_names_its_question() -> None:
+    required = Question.model_validate({"id": "w", "type": "text", "title": "W", "max_length": 3})
+    with pytest.raises(AnswerError) as missing:
+        parse_answer(required, [" "])
+    assert (missing.value.code, missing.value.question_id) == ("missing", "w")
+
+
+def test_a_question_type_this_code_does_not_know_is_refused() -> None:
+    future = Question.model_construct(id="stars", type="rating", title="Stars")  # e.g. from a newer definition
+    with pytest.raises(AnswerError) as refused:
+        parse_answer(future, ["5"])
+    assert (refused.value.code, refused.value.question_id) == ("unknown_question", "stars")
+
+
+def test_typed_text_must_pass_the_campaign_and_the_global_blocklists() -> None:
+    from posterbooth.answers import check_answer
+
+    unit = campaign(prompt={**BASE["prompt"], "blocklist": ["spam"]})
+    name = _question("name")
+    assert check_answer(unit, name, ["Ada"], ["evil"]) == "Ada"
+    for typed, blocklist in (("S.P.A.M", []), ("so Evil", ["evil"])):
+        with pytest.raises(AnswerError) as blocked:
+            check_answer(unit, name, [typed], blocklist)
+        assert (blocked.value.code, blocked.value.question_id) == ("blocked", "name")
+    with pytest.raises(AnswerError) as whole:
+        check_answers(unit, {"colors": ["red"], "name": "pure evil"}, ("evil",))  # any iterable of words
+    assert (whole.value.code, whole.value.question_id) == ("blocked", "name")
+    assert check_answer(unit, _question("mood"), ["calm"], ["calm"]) == "calm"  # options are never checked
+
+
+def test_check_answers_fills_optional_text_and_requires_the_rest() -> None:
+    unit = campaign(questions=[
+        {"id": "name", "type": "text", "title": "Name", "required": False},
+        {"id": "mood", "type": "single", "title": "Mood",
+         "options": [{"value": "calm", "label": "Calm"}, {"value": "wild", "label": "Wild"}]},
+        {"id": "motto", "type": "text", "title": "Motto"},
+    ], outcomes=[{"id": "warm", "title": "Warm"}])
+    with pytest.raises(AnswerError) as missing:  # an optional text before it does not end the check
+        check_answers(unit, {"name": "Ada"}, [])
+    assert (missing.value.code, missing.value.question_id) == ("missing", "mood")
+    with pytest.raises(AnswerError) as motto:  # a required text is not filled in
+        check_answers(unit, {"mood": "calm"}, [])
+    assert (motto.value.code, motto.value.question_id) == ("missing", "motto")
+    assert check_answers(unit, {"mood": ["calm"], "motto": 7}, []) == {"name": "", "mood": "calm", "motto": "7"}
+
+
+def test_render_reports_what_failed_and_caps_the_length() -> None:
+    from posterbooth.prompt import MAX_RENDERED_LENGTH
+
+    with pytest.raises(TemplateProblem, match="'nope' is undefined"):
+        render("{{ nope }}", {})
+    with pytest.raises(TemplateProblem, match="^ZeroDivisionError: division by zero$"):
+        render("{{ 1 / 0 }}", {})
+    assert len(render("{{ 'x' * n }}", {"n": MAX_RENDERED_LENGTH})) == MAX_RENDERED_LENGTH
+    with pytest.raises(TemplateProblem, match=f"produced {MAX_RENDERED_LENGTH + 1} characters"):
+        render("{{ 'x' * n }}", {"n": MAX_RENDERED_LENGTH + 1})
+
+
+def test_a_prompt_template_failing_at_run_time_falls_back_and_says_why(caplog: pytest.LogCaptureFixture) -> None:
+    en = campaign(prompt={"template": "{{ 1 / 0 }}", "max_length": 60},
+                  styles=[{"id": "ink", "label": "Ink", "prompt": "ink wash"}])
+    answers = {"colors": ["red", "blue"], "mood": "calm"}
+    with caplog.at_level("WARNING", logger="posterbooth.prompt"):
+        assert compose_prompt(en, answers, en.outcomes[0], en.styles[0]) == "sunny, red，blue, calm sea, ink wash"
+    assert [r.getMessage() for r in caplog.records] == [
+        "a campaign template failed at run time (ZeroDivisionError: division by zero); using its fallback"]
+    assert compose_prompt(en, answers, en.outcomes[1], None) == "red，blue, calm sea"  # no empty parts
+    zh = campaign(locale="zh-CN", prompt={"template": "{{ 1 / 0 }}", "max_length": 60})
+    assert compose_prompt(zh, answers, zh.outcomes[0], None) == "sunny，red，blue，calm sea"
+
+
+def test_template_context_of_zh_campaigns_photo_answers_and_recorded_styles() -> None:
+    from posterbooth.prompt import recorded_context, template_context
+
+    zh = campaign(locale="zh-CN")
+    context = template_context(zh, {"colors": ["red"], "mood": "wild"}, zh.outcomes[0], None)
+    assert context["fragments"] == "red，storm"
+    styled = campaign(styles=[{"id": "ink", "label": "Ink", "prompt": "ink wash"},
+                              {"id": "oil", "label": "Oil", "prompt": "oil paint"}])
+    assert recorded_context(styled, {}, "warm", "oil")["style"] == {"id": "oil", "label": "Oil", "prompt": "oil paint"}
+    photo = campaign(questions=[*BASE["questions"], PHOTO_Q], generation={"kind": "avatar"})
+    assert template_context(photo, {"selfie": "photo"}, photo.outcomes[0], None)["answers"]["selfie"] == {
+        "value": "", "label": "", "prompt": "", "text": "", "values": [], "labels": []}
+
+
+def test_rules_campaigns_ignore_the_scores() -> None:
+    c = campaign(outcome_by="rules", outcomes=[
+        {"id": "warm", "title": "Warm", "when": [{"question": "colors", "any_of": ["gold"]}]},
+        {"id": "cool", "title": "Cool"},
+    ])
+    assert choose_outcome(c, {"colors": ["red"]}).id == "cool"  # red scores for warm, but no rule holds

@@ -406,3 +406,17 @@ def test_fuzz_truncations_and_corruptions(fmt: str) -> None:
         for _ in range(rng.randint(1, 8)):
             corrupt[rng.randrange(len(corrupt))] = rng.randrange(256)
         accepted_or_refused(bytes(corrupt))
+
+
+@pytest.mark.parametrize("mode", ["LA", "P"])
+def test_greyscale_and_palette_transparency_is_kept(mode: str) -> None:
+    picture = Image.new("LA", (120, 80), (0, 0))
+    picture.paste(Image.new("LA", (60, 40), (200, 255)), (30, 20))  # an opaque light-grey square on nothing
+    if mode == "P":
+        picture = picture.convert("RGBA").convert("P")  # one palette entry transparent ("transparency" info)
+        picture.info["transparency"] = picture.getpixel((0, 0))
+    clean = clean_upload(encode(picture, "PNG"))
+    out = Image.open(io.BytesIO(clean.data))
+    assert clean.format == "png" and out.mode == "RGBA"
+    assert out.getpixel((0, 0))[3] == 0
+    assert out.getpixel((60, 40)) == (200, 200, 200, 255)

@@ -10,7 +10,7 @@ import pytest
 
 from posterbooth import formats
 from posterbooth.storage import KINDS, PERSONAL, MediaStore, is_personal, private_tree, write_atomically
-from posterbooth.urls import absolute_url, campaign_url
+from posterbooth.urls import absolute_url, campaign_url, wall_url
 
 # --- urls ----------------------------------------------------------------------------------------------
 
@@ -41,6 +41,11 @@ def test_absolute_url() -> None:
     assert absolute_url("https://e.example.com/XX/", "/s") == "https://e.example.com/XX/s"
 
 
+def test_wall_url() -> None:
+    assert wall_url("https://e.example.com/", "spring", "k1") == "https://e.example.com/wall/spring?key=k1"
+    assert wall_url("https://e.example.com/sub//", "a/b", "x&y=1") == "https://e.example.com/sub/wall/a%2Fb?key=x%26y%3D1"
+
+
 # --- storage paths ------------------------------------------------------------------------------------
 
 
@@ -66,6 +71,8 @@ def test_personal_names_are_marked(tmp_path: Path) -> None:
     assert not is_personal("cards/ab/abcdefgh-thumb.jpg") and not is_personal("cards/ab/abcdefgh.png")
     assert not is_personal("a.p/ab/abcdefgh.png")  # only the file name counts
     assert not is_personal("x.p.y/ab/abcdefgh.png") and not is_personal("x.p-y/ab/abcdefgh.png")
+    assert not is_personal("media/x.p.y/ab/abcdefgh.png") and not is_personal("media/x.p-y/ab/abcdefgh.png")
+    assert is_personal("abcdefgh.p.png") and is_personal("abcdefgh.p-thumb.jpg")  # a bare file name
 
 
 def test_unknown_kinds_are_refused(tmp_path: Path) -> None:
@@ -147,3 +154,49 @@ def test_private_tree_makes_only_the_missing_folders_private(tmp_path: Path) -> 
     assert stat.S_IMODE((shared / "x").stat().st_mode) == 0o700
     private_tree(root, tmp_path / "elsewhere" / "y")  # outside the root: nothing is made
     assert not (tmp_path / "elsewhere").exists()
+
+
+def test_a_failure_just_after_the_rename_is_raised_as_it_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    replace = os.replace
+
+    def interrupted(src: str, dst: str) -> None:
+        replace(src, dst)
+        raise OSError("interrupted after the rename")
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(OSError, match="interrupted after the rename"):
+        write_atomically(tmp_path / "file.bin", b"x")
+    assert [p.name for p in tmp_path.iterdir()] == ["file.bin"]
+
+
+def test_saving_into_a_folder_another_worker_makes_at_the_same_moment(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "media"
+    folder = root / "posters" / "ab"
+    exists = Path.exists
+
+    def racing(path: Path) -> bool:
+        seen = exists(path)
+        if path == folder and not seen:
+            os.makedirs(folder, mode=0o700)  # another worker makes it right after this one looked
+        return seen
+
+    monkeypatch.setattr(Path, "exists", racing)
+    private_tree(root, folder)
+    assert folder.is_dir()
+
+
+def test_deleting_a_file_another_worker_deletes_at_the_same_moment(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    store = MediaStore(tmp_path)
+    relative = store.save("posters", b"p", "jpg")
+    found = MediaStore.path
+
+    def racing(self: MediaStore, name: str) -> Path | None:
+        path = found(self, name)
+        if path is not None:
+            path.unlink()  # another worker deletes it right after this one found it
+        return path
+
+    monkeypatch.setattr(MediaStore, "path", racing)
+    assert store.delete(relative) is True
