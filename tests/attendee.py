@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -39,3 +40,17 @@ def complete(client: FlaskClient, slug: str, answers: list[tuple[str, Any]]) -> 
 
 SPRING = [("scenery", "lake"), ("pace", "stroll"), ("companion", "friends")]
 WEEKEND = [("place", "sea"), ("time", "sunset"), ("word", "freedom"), ("style", "watercolor")]
+
+
+def demo_with(tmp_path: Path, slug: str, old: str, new: str) -> Path:
+    """Copy a demo campaign (its definition, cover and logo) into ``tmp_path`` with ``old`` replaced by ``new``."""
+    from tests.conftest import CAMPAIGNS
+
+    folder = tmp_path / slug
+    folder.mkdir()
+    for name in ("cover.jpg", "logo.png"):
+        (folder / name).write_bytes((CAMPAIGNS / slug / name).read_bytes())
+    text = (CAMPAIGNS / slug / "campaign.yaml").read_text(encoding="utf-8")
+    assert old in text
+    (folder / "campaign.yaml").write_text(text.replace(old, new), encoding="utf-8")
+    return folder

@@ -19,8 +19,7 @@ from sqlalchemy import select
 from posterbooth.campaigns import CampaignError, load_campaign
 from posterbooth.models import Charge, Participation, PosterVersion
 from posterbooth.versions import versions
-from tests.attendee import complete, form_fields
-from tests.conftest import CAMPAIGNS
+from tests.attendee import complete, demo_with, form_fields
 from tests.fakes.tencent_chat import ChatTurn
 from tests.fakes.tencent_server import FakeTencentCloud
 from tests.generation_harness import drive, hunyuan_env
@@ -76,17 +75,6 @@ def check_qr(app: Flask, poster_path: str) -> None:
 # --- campaign checks and request shapes --------------------------------------------------------------------
 
 
-def wish_with(tmp_path: Path, old: str, new: str) -> Path:
-    folder = tmp_path / SLUG
-    folder.mkdir()
-    for name in ("cover.jpg", "logo.png"):
-        (folder / name).write_bytes((CAMPAIGNS / SLUG / name).read_bytes())
-    text = (CAMPAIGNS / SLUG / "campaign.yaml").read_text(encoding="utf-8")
-    assert old in text
-    (folder / "campaign.yaml").write_text(text.replace(old, new), encoding="utf-8")
-    return folder
-
-
 @pytest.mark.parametrize(("old", "new", "problem"), [
     ("action: SubmitHunyuanImageChatJob", "action: SubmitHunyuanImageJob", "must be SubmitHunyuanImageChatJob"),
     ("  width: 1024\n", "  refine: true\n  width: 1024\n", "not offered with edits"),
@@ -94,7 +82,7 @@ def wish_with(tmp_path: Path, old: str, new: str) -> Path:
 ])
 def test_edits_need_a_chat_campaign(tmp_path: Path, old: str, new: str, problem: str) -> None:
     with pytest.raises(CampaignError, match=problem):
-        load_campaign(wish_with(tmp_path, old, new))
+        load_campaign(demo_with(tmp_path, SLUG, old, new))
 
 
 def test_an_edit_continues_the_turn_with_the_instruction_only() -> None:

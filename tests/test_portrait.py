@@ -26,7 +26,7 @@ from posterbooth.providers.hunyuan import HunyuanProvider
 from posterbooth.providers.hunyuan_portrait import DRAW_ACTION, QUERY_ACTION, UPLOAD_ACTION, UPLOAD_STEP, model_id
 from posterbooth.providers.results import ResultFetcher
 from posterbooth.providers.tencent import TencentCloudClient
-from tests.attendee import answer
+from tests.attendee import answer, demo_with
 from tests.conftest import CAMPAIGNS
 from tests.fakes import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, FakeTencentCloud
 from tests.photo_samples import synthetic_portrait
@@ -41,17 +41,6 @@ def jpeg(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.convert("RGB").save(out, "JPEG", quality=88)
     return out.getvalue()
-
-
-def demo_with(tmp_path: Path, old: str, new: str) -> Path:
-    folder = tmp_path / SLUG
-    folder.mkdir()
-    for name in ("cover.jpg", "logo.png"):
-        (folder / name).write_bytes((CAMPAIGNS / SLUG / name).read_bytes())
-    text = (CAMPAIGNS / SLUG / "campaign.yaml").read_text(encoding="utf-8")
-    assert old in text
-    (folder / "campaign.yaml").write_text(text.replace(old, new), encoding="utf-8")
-    return folder
 
 
 # --- campaign checks -------------------------------------------------------------------------------------
@@ -77,7 +66,7 @@ def test_the_demo_maps_each_style_to_a_documented_style_id() -> None:
 def test_a_bad_portrait_setting_names_its_field_and_line(tmp_path: Path, old: str, new: str, field: str,
                                                          words: str) -> None:
     with pytest.raises(CampaignError) as info:
-        load_campaign(demo_with(tmp_path, old, new))
+        load_campaign(demo_with(tmp_path, SLUG, old, new))
     assert info.value.field == field and words in info.value.message and info.value.line, info.value
 
 
