@@ -21,6 +21,24 @@ from tests.live_server import free_port
 pytestmark = pytest.mark.slow
 
 
+def _workers(pid: int) -> list[psutil.Process]:
+    found = []
+    for child in _descendants(pid):
+        try:
+            if "workers" in " ".join(child.cmdline()):
+                found.append(child)
+        except psutil.Error:
+            continue
+    return found
+
+
+def _within(seconds: float, condition, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {seconds} s: {what}"
+        time.sleep(0.2)
+
+
 def _descendants(pid: int) -> list[psutil.Process]:
     try:
         return psutil.Process(pid).children(recursive=True)
@@ -67,8 +85,8 @@ def test_python_app_py_serves_a_participation_and_stops_cleanly(tmp_path):
             assert process.poll() is None, process.stdout.read()
             assert time.monotonic() < deadline, "app did not come up"
             time.sleep(0.2)
-        children = _descendants(process.pid)
-        assert len([c for c in children if "workers" in " ".join(c.cmdline())]) == 2
+        # A worker just forked still shows the app's command line until it has started: wait for both.
+        _within(30, lambda: len(_workers(process.pid)) == 2, "two worker processes")
         with httpx.Client(base_url=base, follow_redirects=False, timeout=10) as http:
             assert http.get("/").status_code == 200
             response = None
