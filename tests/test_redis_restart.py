@@ -157,15 +157,14 @@ def test_a_worker_outlives_redis_going_away_in_the_middle_of_a_job(app_env, priv
     try:
         _wait(registered, 30, "the worker to register")
         queue = Queue(app_env.get("QUEUE_NAME", "posterbooth"), connection=connection)
-        queue.enqueue("time.sleep", 3)  # a job still running when Redis goes away
-        _wait(lambda: queue.count == 0, 15, "the worker to take the job")
+        job = queue.enqueue("time.sleep", 3)  # a job still running when Redis goes away
+        _wait(lambda: job.get_status(refresh=True) == "started", 30, "the worker to start the job")
         private_redis.stop()  # rq's heartbeat after the job fails: before, the worker process died here
-        time.sleep(4)
+        _wait(lambda: "waits for it, then takes jobs again" in worker.output(), 60, "the worker to wait for Redis")
         assert worker.process.poll() is None, worker.output()[-3000:]
         private_redis.start()  # empty
         _wait(registered, 30, "the worker to register with Redis again")
         done = Queue(app_env.get("QUEUE_NAME", "posterbooth"), connection=connection).enqueue("math.sqrt", 16)
         _wait(lambda: done.get_status(refresh=True) == "finished", 30, "a new job to run")
-        assert "waits for it, then takes jobs again" in worker.output()
     finally:
         worker.stop()

@@ -94,7 +94,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _wait_for(connection: redis.Redis) -> None:
-    """Block until Redis answers again (checking every 0.5-5 s)."""
+    """Block until Redis answers again (checking every 0.5-5 s); SIGTERM or Ctrl-C ends the process meanwhile."""
+    # rq's handlers only note a stop request for its own loop, which is not running: no job is in hand here, so
+    # the default handlers let the app (embedded mode), the parent watch or an operator stop this worker at once.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     delay = 0.5
     while True:
         try:
